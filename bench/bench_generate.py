@@ -1,0 +1,146 @@
+"""Benchmark of sample generation (needle-threads) against its physical limit.
+
+Every sample ends as one text that must be tokenized at least once to know its length, so the floor on the cost of
+building a sample is one tiktoken ``encode_ordinary`` of the final text. This script measures, in one run:
+
+1. build_sample seconds per (length, variant) (median over ``--repeats`` indexes, depth 50) next to the seconds of one
+   ``tok.encode`` of the same input, and their ratio (target: gen/encode <= 2.5 at 1M);
+2. whether the cost is linear in length: microseconds per 1k tokens at each length, side by side;
+3. peak RSS of a fresh process that builds one 1M sample (single_needle, threads), target <= 500 MB;
+4. wall clock of the ``lcgen make`` CLI for one 1M sample, target <= 3 s (unless --skip-cli).
+
+Run: python bench/bench_generate.py [--lengths 128k,1M] [--repeats 3] [--variants a,b] [--skip-cli]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from lcgen.generators.needle_threads import NeedleThreadsParams
+from lcgen.lengths import length_label, parse_lengths
+from lcgen.make import SampleSpec, build_sample
+from lcgen.tokenizer import get_tokenizer
+
+FAMILY, TOKENIZER, SEED, DEPTH = "needle-threads", "cl100k_base", 7, 50.0
+VARIANTS = ("single_needle", "multiple_needles", "conditional_needles", "threads", "multi_threads", "branched_threads")
+RATIO_MAX, MEM_MAX_MB, CLI_MAX_S, MEM_LENGTH = 2.5, 500.0, 3.0, 1_000_000
+PARAMS = dataclasses.asdict(NeedleThreadsParams())
+
+MEM_CODE = """
+import dataclasses, resource, sys
+from lcgen.generators.needle_threads import NeedleThreadsParams
+from lcgen.make import SampleSpec, build_sample
+p = dataclasses.asdict(NeedleThreadsParams())
+row = build_sample(SampleSpec("needle-threads", sys.argv[1], int(sys.argv[2]), 50.0, 0, 7, "cl100k_base", p))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def spec(variant: str, length: int, index: int) -> SampleSpec:
+    return SampleSpec(FAMILY, variant, length, DEPTH, index, SEED, TOKENIZER, PARAMS)
+
+
+def timed(fn, *args):
+    start = time.perf_counter()
+    out = fn(*args)
+    return time.perf_counter() - start, out
+
+
+def peak_mb(variant: str, length: int) -> float:
+    done = subprocess.run([sys.executable, "-c", MEM_CODE, variant, str(length)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"memory probe failed for {variant}:\n{done.stderr}")
+    return int(done.stdout.strip().splitlines()[-1]) / 1024  # ru_maxrss is KB on Linux
+
+
+def cli_seconds() -> float:
+    exe = shutil.which("lcgen")
+    cmd = [exe] if exe else [sys.executable, "-m", "lcgen"]
+    with tempfile.TemporaryDirectory(prefix="lcgen-bench-") as tmp:
+        out = Path(tmp) / "out"
+        cmd += ["make", FAMILY, "--len", "1M", "--seed", str(SEED), "--variants", "single_needle",
+                "--depths", "50", "--out", str(out), "--workers", "1"]
+        seconds, done = timed(lambda: subprocess.run(cmd, capture_output=True, text=True))
+        if done.returncode != 0:
+            raise SystemExit(f"CLI failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr}")
+        shutil.rmtree(out, ignore_errors=True)
+    return seconds
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lengths", default="128k,1M", help="comma list of target lengths (default 128k,1M)")
+    ap.add_argument("--repeats", type=int, default=3, help="samples (indexes) per cell; median is reported")
+    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma list of variants (default: all six)")
+    ap.add_argument("--skip-cli", action="store_true", help="do not time the lcgen make CLI")
+    args = ap.parse_args()
+    lengths = parse_lengths(args.lengths)
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    repeats = max(1, args.repeats)
+
+    tok = get_tokenizer(TOKENIZER)  # warm-up: tokenizer load, imports, one small sample and encode
+    tok.encode(build_sample(spec(variants[0], 4096, 0))["input"])
+
+    print(f"{'length':>7} {'variant':<20} {'tokens':>9} {'gen s':>8} {'encode s':>9} {'gen/enc':>8} {'target':>7}")
+    results: dict[tuple[int, str], tuple[float, float, int]] = {}
+    for length in lengths:
+        for variant in variants:
+            gens, row = [], None
+            for index in range(repeats):
+                seconds, built = timed(build_sample, spec(variant, length, index))
+                gens.append(seconds)
+                row = row or built
+            text = row["input"]
+            enc = statistics.median(timed(tok.encode, text)[0] for _ in range(repeats))
+            gen = statistics.median(gens)
+            results[length, variant] = (gen, enc, row["length"])
+            target = f"<={RATIO_MAX:g}" if length == MEM_LENGTH else "-"
+            print(f"{length_label(length):>7} {variant:<20} {row['length']:>9,} {gen:>8.3f} {enc:>9.3f} "
+                  f"{gen / enc:>8.2f} {target:>7}")
+
+    print("\nlinearity: generation microseconds per 1k tokens (equal across lengths = linear)")
+    print(f"{'variant':<20} " + " ".join(f"{length_label(n):>9}" for n in lengths) + f" {'max/min':>8}")
+    for variant in variants:
+        per = [results[n, variant][0] / results[n, variant][2] * 1e9 for n in lengths]
+        print(f"{variant:<20} " + " ".join(f"{p:>9.1f}" for p in per) + f" {max(per) / min(per):>8.2f}")
+
+    print(f"\npeak memory (fresh process, one {length_label(MEM_LENGTH)} sample)")
+    mems = {v: peak_mb(v, MEM_LENGTH) for v in ("single_needle", "threads")}
+    for variant, mb in mems.items():
+        print(f"  {variant:<20} {mb:8.1f} MB   target <= {MEM_MAX_MB:g} MB")
+
+    cli = None
+    if not args.skip_cli:
+        cli = cli_seconds()
+        print(f"\nCLI wall clock (lcgen make ... --len 1M --variants single_needle --depths 50 --workers 1): {cli:.2f} s"
+              f"   target <= {CLI_MAX_S:g} s")
+
+    print("\ntargets")
+    at_1m = [(results[k][0] / results[k][1], k[1]) for k in results if k[0] == MEM_LENGTH]
+    if at_1m:
+        worst, who = max(at_1m)
+        print(f"  {verdict(worst <= RATIO_MAX)}  gen/encode at 1M <= {RATIO_MAX:g}: worst {worst:.2f} ({who})")
+    else:
+        print("  ----  gen/encode at 1M: not measured (1M not in --lengths)")
+    worst_mb, who = max((mb, v) for v, mb in mems.items())
+    print(f"  {verdict(worst_mb <= MEM_MAX_MB)}  peak RSS at 1M <= {MEM_MAX_MB:g} MB: worst {worst_mb:.0f} MB ({who})")
+    if cli is None:
+        print("  ----  CLI 1M wall clock: skipped (--skip-cli)")
+    else:
+        print(f"  {verdict(cli <= CLI_MAX_S)}  CLI 1M wall clock <= {CLI_MAX_S:g} s: {cli:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

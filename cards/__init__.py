@@ -1,0 +1,1 @@
+"""Jinja2 templates of dataset cards (README.md with Hub YAML)."""

@@ -1,0 +1,124 @@
+"""``lcgen make FAMILY``: one subcommand per registered family, its options derived from the params dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lcgen.errors import ParamError
+from lcgen.lengths import parse_lengths
+from lcgen.params import choices_of, field_type, option_name
+from lcgen.registry import FamilySpec, families
+
+
+class LengthList(click.ParamType):
+    name = "LENGTHS"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> list[int]:
+        if isinstance(value, list):
+            return value
+        try:
+            return parse_lengths(str(value))
+        except ParamError as exc:
+            self.fail(str(exc).removeprefix("--len: "), param, ctx)
+
+
+class DepthList(click.ParamType):
+    name = "DEPTHS"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> list[float]:
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        out = []
+        for item in str(value).split(","):
+            try:
+                d = float(item)
+            except ValueError:
+                self.fail(f"{item.strip()!r} is not a number (percent, 0-100)", param, ctx)
+            if not 0.0 <= d <= 100.0 or d != d:
+                self.fail(f"{item.strip()!r} is outside 0-100", param, ctx)
+            out.append(d)
+        if len(set(out)) != len(out):
+            self.fail("a depth is listed twice", param, ctx)
+        return out
+
+
+def _knob_option(cls: type, f: dataclasses.Field) -> click.Option:
+    tp = field_type(cls, f.name)
+    meta = f.metadata
+    choices = choices_of(tp)
+    applies = f" [{', '.join(meta['variants'])}]" if meta.get("variants") else ""
+    help_text = f"{meta['help']}{applies} (default: {f.default})"
+    kwargs: dict[str, Any] = {"default": None, "help": help_text, "show_default": False}
+    if choices is not None:
+        kwargs["type"] = click.Choice([str(c) for c in choices])
+    elif tp is int:
+        kwargs["type"] = click.IntRange(meta.get("min"), meta.get("max"))
+    elif tp is float:
+        kwargs["type"] = click.FloatRange(meta.get("min"), meta.get("max"))
+    elif tp is bool:
+        return click.Option([option_name(f.name) + "/" + option_name(f.name).replace("--", "--no-")], **kwargs)
+    else:
+        kwargs["type"] = str
+    return click.Option([option_name(f.name)], **kwargs)
+
+
+def family_command(spec: FamilySpec) -> click.Command:
+    """The click command for one family: common controls, then the family's knobs."""
+
+    def run(**kw: Any) -> None:
+        from .run_make import run_make
+
+        overrides = {f.name: kw.pop(f.name) for f in dataclasses.fields(spec.params) if kw.get(f.name) is not None}
+        for f in dataclasses.fields(spec.params):
+            kw.pop(f.name, None)
+        command = "lcgen make " + spec.name + " " + shlex.join(sys.argv[sys.argv.index(spec.name) + 1:]) \
+            if spec.name in sys.argv else "lcgen make " + spec.name
+        run_make(spec.name, overrides=overrides, command=command.strip(), **kw)
+
+    params: list[click.Parameter] = [
+        click.Option(["--len", "lengths"], type=LengthList(), required=True,
+                     help="Target length(s) in tokens: 4096, 128k, 1M, 128Ki, or a comma list."),
+        click.Option(["--seed"], type=int, default=0, show_default=True, help="Seed of the whole run."),
+        click.Option(["--variants"], default=None, metavar="A,B",
+                     help=f"Variants to make (default: all): {', '.join(spec.variant_names())}."),
+        click.Option(["--depths"], type=DepthList(), default="0,25,50,75,100", show_default=True,
+                     help="Needle depths, percent of context tokens before the needle."),
+        click.Option(["--samples"], type=click.IntRange(1, 100_000), default=1, show_default=True,
+                     help="Samples per (variant, length, depth)."),
+        click.Option(["--tokenizer"], default="cl100k_base", show_default=True,
+                     help="cl100k_base, o200k_base, or the path of a local tokenizer.json."),
+        click.Option(["--out"], type=click.Path(path_type=Path), default=None,
+                     help="Output folder (default: a name derived from the arguments)."),
+        click.Option(["--overwrite"], is_flag=True, help="Replace an existing non-empty --out."),
+        click.Option(["--workers"], type=click.IntRange(0, 256), default=0, show_default=True,
+                     help="Worker processes; 0 = one per CPU core. Output bytes do not depend on it."),
+    ]
+    params += [_knob_option(spec.params, f) for f in dataclasses.fields(spec.params)]
+    return click.Command(
+        spec.name,
+        params=params,
+        callback=run,
+        help=f"{spec.description}\n\nDepth: {spec.depth_meaning}",
+        short_help=spec.description,
+    )
+
+
+class MakeGroup(click.Group):
+    """Subcommands come from the family registry, built on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return families.names()
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in families:
+            families.get(name)  # raises UnknownNameError with a did-you-mean
+        return family_command(families.get(name))
+
+
+make_group = MakeGroup("make", help="Make a dataset of one family: lcgen make FAMILY --len 128k --seed 7")

@@ -1,0 +1,31 @@
+"""``lcgen validate PATH``: re-solve every sample independently and print a per-variant table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("validate")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--tokenizer", default=None, help="tokenizer.json for datasets made with a local HF tokenizer.")
+@click.option("--show", default=5, show_default=True, help="Failures to print per variant.")
+def validate_cmd(path: Path, tokenizer: str | None, show: int) -> None:
+    """Check every sample of the dataset at PATH; exit non-zero if any fails."""
+    from lcgen.validate import validate
+
+    reports, failed = validate(path, tokenizer)
+    click.echo(f"{'variant':<22}{'samples':>8}{'passed':>8}{'failed':>8}{'on target':>11}{'max depth err':>15}")
+    for variant, rep in reports.items():
+        click.echo(
+            f"{variant:<22}{rep.samples:>8}{rep.samples - rep.failed:>8}{rep.failed:>8}"
+            f"{rep.exact:>6}/{rep.samples:<4}{rep.max_depth_error:>14.3f}%"
+        )
+    for variant, rep in reports.items():
+        for line in rep.failures[:show]:
+            click.echo(f"FAIL {line}", err=True)
+    total = sum(r.samples for r in reports.values())
+    if failed:
+        raise click.ClickException(f"{failed} of {total} samples failed validation")
+    click.echo(f"all {total} samples passed")

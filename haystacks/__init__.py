@@ -1,0 +1,1 @@
+"""Haystack sources (natural text, files, datasets). The needle-threads family makes its own JSON filler."""

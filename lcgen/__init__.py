@@ -1,0 +1,22 @@
+"""lcgen: deterministic, exact-length synthetic long-context datasets.
+
+The sub-packages ``lcgen.generators``, ``lcgen.templates``, ``lcgen.validators``, ``lcgen.cards``, ``lcgen.cli``
+and friends live in top-level folders of the source tree and are mapped into the package by pyproject.toml.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path as _Path
+
+from ._version import __version__
+
+# Running from a source checkout (``python -m pytest`` in the repository) puts the checkout's ``lcgen/`` first on
+# sys.path, which hides the installed package's mapped sub-packages. Adding the repository root to ``__path__``
+# makes ``lcgen.generators`` resolve to ``<repo>/generators`` there, exactly as pyproject maps it when installed.
+_root = _Path(__file__).resolve().parent.parent
+if (_root / "pyproject.toml").is_file() and (_root / "generators").is_dir():
+    __path__.append(str(_root))  # noqa: F821  (package __path__)
+
+from .errors import LcgenError, ParamError, UnknownNameError  # noqa: E402
+
+__all__ = ["LcgenError", "ParamError", "UnknownNameError", "__version__"]

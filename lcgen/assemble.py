@@ -1,0 +1,294 @@
+"""Exact-length assembly: one engine that fits every family's prompt to a token target and places its needles.
+
+A family hands over a :class:`Plan`: the prompt text around the context (``head``/``tail``), the context's
+fixed opening and closing, its needles with target depths, and a source of filler *units* (a JSON line, a
+sentence). Units are designed to be *additive*: each starts at a pre-tokenizer boundary, so the tokens of a
+concatenation are the tokens of its parts. The engine then works in token space:
+
+1. count the fixed parts and the needles on their own (short texts);
+2. draw filler units in bulk and count them *in context* with one tokenization of their concatenation, reading
+   each unit's count off the token boundaries (and refusing the counts if a token straddles two units);
+3. keep units while at least a reserve of two large units remains, then fill the rest *exactly* by drawing
+   more units from the same source and keeping one only when its count fits (rejection sampling);
+4. put each needle at the unit boundary nearest its target depth;
+5. tokenize the final text once to verify the count and measure every needle's depth.
+
+Step 5 is the only full tokenization of the final text; step 2 tokenizes the filler, about the same size.
+If step 5 disagrees with the plan (a unit that is not additive after all), the difference is corrected and the
+text is tokenized a second time; the number of full tokenizations is kept in each sample's ``meta``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .errors import ParamError
+from .tokenizer import Tokenizer
+
+
+class UnitSource(Protocol):
+    """Endless filler: each call returns one additive unit of context text."""
+
+    def draw(self) -> str: ...
+
+
+def _draw_many(source: UnitSource, n: int) -> list[str]:
+    """n units, through the source's bulk method when it has one."""
+    bulk = getattr(source, "draw_many", None)
+    return bulk(n) if bulk is not None else [source.draw() for _ in range(n)]
+
+
+@dataclass
+class Needle:
+    """A unit that must appear in the context at a target depth (percent of the context's tokens before it)."""
+
+    text: str
+    depth: float
+    order: int = 0  # tie-break between needles that land on the same boundary (lower first)
+
+
+@dataclass
+class Plan:
+    """What a family asks the engine to build."""
+
+    head: str
+    tail: str
+    ctx_open: str
+    ctx_close: str
+    needles: list[Needle]
+    filler: UnitSource
+
+
+@dataclass
+class Assembled:
+    """The built prompt and what was measured on it."""
+
+    text: str
+    length: int
+    needle_offsets: list[int]  # character offset of each needle, in plan order
+    depths: list[float]  # measured depth of each needle, in plan order, percent of context tokens
+    context_span: tuple[int, int]  # character span of the context inside text
+    context_tokens: int
+    max_unit_tokens: int
+    tokenizations: int
+    counts: dict[str, Any] = field(default_factory=dict)
+
+
+_MAX_EXACT_DRAWS = 4_000
+
+
+def assemble(tok: Tokenizer, target: int, plan: Plan) -> Assembled:
+    """Build ``plan`` to exactly ``target`` tokens when the units allow it, never above it."""
+    # Head and opening, closing and tail always touch, so each pair is counted as one text (a boundary such as
+    # "}" + "\n\n" is not additive); the split between them is only needed to aim depths.
+    head_n, lead_n, close_n, trail_n = tok.counts(
+        [plan.head, plan.head + plan.ctx_open, plan.ctx_close, plan.ctx_close + plan.tail]
+    )
+    open_n = lead_n - head_n
+    needle_counts = tok.counts([n.text for n in plan.needles]) if plan.needles else []
+    budget = target - lead_n - trail_n - sum(needle_counts)
+    if budget < 0:
+        raise ParamError(
+            f"--len: {target:,} tokens is too short for this sample; its prompt and needles alone take "
+            f"{target - budget:,} tokens"
+        )
+    units, counts, reserve = _fill(tok, plan.filler, budget)
+    shortfall = budget - sum(counts)
+    tokenizations = 0
+    for _attempt in range(4):
+        text, offsets, span = _layout(plan, units, counts, needle_counts, open_n, close_n, head_n)
+        index = tok.index(text)
+        tokenizations += 1
+        drift = index.n_tokens - (target - shortfall)
+        if drift == 0 or (drift < 0 and _attempt >= 1):
+            break
+        # A unit was not additive: take back |drift| tokens (or give them) from the filler and lay out again.
+        units, counts, shortfall = _correct(tok, plan.filler, units, counts, drift, shortfall, reserve)
+    if index.n_tokens > target:
+        raise RuntimeError(f"assembled {index.n_tokens} tokens for a target of {target}")  # a bug, not user input
+    ctx_first, ctx_end = index.tokens_at(span).tolist()
+    ctx_tokens = ctx_end - ctx_first
+    depths = [100.0 * (t - ctx_first) / ctx_tokens for t in index.tokens_at(offsets).tolist()]
+    return Assembled(
+        text=text,
+        length=index.n_tokens,
+        needle_offsets=offsets,
+        depths=depths,
+        context_span=span,
+        context_tokens=ctx_tokens,
+        max_unit_tokens=max(counts + needle_counts, default=0),
+        tokenizations=tokenizations,
+        counts={"head": head_n, "tail": trail_n - close_n, "needles": sum(needle_counts), "units": len(units)},
+    )
+
+
+def _fill(tok: Tokenizer, source: UnitSource, budget: int) -> tuple[list[str], list[int], int]:
+    """Filler units whose counts add up to ``budget`` exactly when possible (never more), and the reserve used."""
+    if budget == 0:
+        return [], [], 0
+    probe = _draw_many(source, 64)
+    probe_counts = tok.counts(probe)
+    mean = max(sum(probe_counts) / len(probe_counts), 1.0)
+    lo, hi = _typical(probe_counts)
+    # Leave enough for the exact fill: from k units on, sums of typical units cover every integer.
+    reserve = (math.ceil(lo / max(hi - lo, 1)) + 2) * hi
+    units: list[str] = []
+    counts: list[int] = []
+    total = 0
+    while total < budget - reserve:
+        n = max(int(math.ceil((budget - total) / mean * 1.01)) + 4, 8)
+        batch = _draw_many(source, n)
+        batch_counts = tok.segment_counts(batch) or tok.counts(batch)
+        units.extend(batch)
+        counts.extend(batch_counts)
+        total += sum(batch_counts)
+    keep, kept_total = 0, 0
+    for c in counts:
+        if budget - kept_total - c < reserve:
+            break
+        kept_total += c
+        keep += 1
+    del units[keep:], counts[keep:]
+    extra_units, extra_counts = _exact(tok, source, budget - kept_total, probe_counts)
+    return units + extra_units, counts + extra_counts, reserve
+
+
+def _typical(counts: Sequence[int]) -> tuple[int, int]:
+    """The 10th and 90th percentile of unit token counts."""
+    ordered = sorted(counts) or [1]
+    return max(ordered[len(ordered) // 10], 1), ordered[(9 * len(ordered)) // 10]
+
+
+def _exact(tok: Tokenizer, source: UnitSource, gap: int, seen: Sequence[int]) -> tuple[list[str], list[int]]:
+    """Units that sum to exactly ``gap`` tokens, drawn from ``source`` by rejection; fewer if none fit in time.
+
+    A unit is kept only if what remains can still be split into typical units (some k with k*lo <= rest <= k*hi),
+    so the walk never strands itself; the last unit must match exactly.
+    """
+    lo, hi = _typical(seen)
+
+    def reachable(rest: int) -> bool:
+        return rest == 0 or (rest >= lo and (rest // lo) * hi >= rest)
+
+    units: list[str] = []
+    counts: list[int] = []
+    for _ in range(_MAX_EXACT_DRAWS):
+        if gap <= 0:
+            break
+        unit = source.draw()
+        c = tok.count(unit)
+        if c <= gap and reachable(gap - c):
+            units.append(unit)
+            counts.append(c)
+            gap -= c
+    return units, counts
+
+
+def _correct(
+    tok: Tokenizer,
+    source: UnitSource,
+    units: list[str],
+    counts: list[int],
+    drift: int,
+    shortfall: int,
+    reserve: int,
+) -> tuple[list[str], list[int], int]:
+    """Absorb a measured drift: drop trailing units until the gap is one a refill can hit, then refill exactly."""
+    units, counts = list(units), list(counts)
+    need = -drift  # tokens to add (negative: to remove)
+    while (need < 0 or need + shortfall < reserve) and units:
+        units.pop()
+        need += counts.pop()
+    extra_units, extra_counts = _exact(tok, source, need + shortfall, counts[-256:])
+    gap_left = need + shortfall - sum(extra_counts)
+    return units + extra_units, counts + extra_counts, gap_left
+
+
+def _layout(
+    plan: Plan,
+    units: list[str],
+    counts: list[int],
+    needle_counts: list[int],
+    open_n: int,
+    close_n: int,
+    head_n: int,
+) -> tuple[str, list[int], tuple[int, int]]:
+    """Interleave needles into the filler at the boundaries nearest their depths; return text and offsets."""
+    context_total = open_n + sum(counts) + sum(needle_counts) + close_n
+    boundaries = [open_n]
+    for c in counts:
+        boundaries.append(boundaries[-1] + c)
+    order = text_order(plan.needles)
+    slot_of: dict[int, int] = {}
+    placed_tokens = 0
+    lowest = 0
+    for i in order:
+        wanted = plan.needles[i].depth / 100.0 * context_total - placed_tokens
+        slot = _nearest(boundaries, wanted, lowest)
+        slot_of[i] = slot
+        lowest = slot
+        placed_tokens += needle_counts[i]
+    at_slot: dict[int, list[int]] = {}
+    for i in order:
+        at_slot.setdefault(slot_of[i], []).append(i)
+    pieces = [plan.head, plan.ctx_open]
+    pos = len(plan.head) + len(plan.ctx_open)
+    offsets = [0] * len(plan.needles)
+    for j in range(len(units) + 1):
+        for i in at_slot.get(j, ()):
+            offsets[i] = pos
+            pieces.append(plan.needles[i].text)
+            pos += len(plan.needles[i].text)
+        if j < len(units):
+            pieces.append(units[j])
+            pos += len(units[j])
+    pieces.append(plan.ctx_close)
+    pieces.append(plan.tail)
+    span = (len(plan.head), pos + len(plan.ctx_close))
+    return "".join(pieces), offsets, span
+
+
+def text_order(needles: Sequence[Needle]) -> list[int]:
+    """Indices of ``needles`` in the order they appear in the text: by target depth, then tie-break, then index."""
+    return sorted(range(len(needles)), key=lambda i: (needles[i].depth, needles[i].order, i))
+
+
+def _nearest(boundaries: list[int], wanted: float, lowest: int) -> int:
+    """Index of the boundary closest to ``wanted`` tokens, not before ``lowest``."""
+    from bisect import bisect_left
+
+    j = bisect_left(boundaries, wanted, lo=lowest)
+    if j >= len(boundaries):
+        return len(boundaries) - 1
+    if j > lowest and abs(boundaries[j - 1] - wanted) <= abs(boundaries[j] - wanted):
+        return j - 1
+    return j
+
+
+PlanFn = Callable[..., Plan]
+
+
+CONTEXT_SLOT = "\x00LCGEN-CONTEXT\x00"
+"""Rendered in place of the context so one prompt template yields the text before it and the text after it."""
+
+
+def split_prompt(rendered: str) -> tuple[str, str]:
+    """Split a prompt rendered with ``context=CONTEXT_SLOT`` into (head, tail)."""
+    if rendered.count(CONTEXT_SLOT) != 1:
+        raise ParamError("a prompt template must place {{ context }} exactly once")
+    head, tail = rendered.split(CONTEXT_SLOT)
+    return head, tail
+
+
+@dataclass
+class SamplePlan:
+    """A family's answer to "make me a sample": the engine plan plus question, answer and family details."""
+
+    plan: Plan
+    question: str
+    answer: str
+    answers: list[str]
+    meta: dict[str, Any] = field(default_factory=dict)

