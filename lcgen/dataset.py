@@ -50,7 +50,7 @@ class DatasetWriter:
         self._rows: list[dict[str, Any]] = []
         self._in_shard = 0
         self._shard = 0
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=True)
 
     def add(self, row: dict[str, Any]) -> None:
         key = (row["variant"], length_label(row["target_length"]))

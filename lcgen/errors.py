@@ -24,7 +24,11 @@ class UnknownNameError(LcgenError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class OutputExistsError(LcgenError):
+class OutputError(LcgenError):
+    """The output folder cannot be written."""
+
+
+class OutputExistsError(OutputError):
     """The output folder exists and is not empty."""
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from ._version import __version__
 from .assemble import assemble
 from .dataset import DatasetWriter
-from .errors import OutputExistsError, ParamError
+from .errors import OutputError, OutputExistsError, ParamError
 from .lengths import length_label
 from .params import build_params
 from .registry import FamilySpec, families
@@ -179,9 +179,9 @@ def prepare_out(out: Path, overwrite: bool) -> None:
         raise OutputExistsError(f"--out: {out} exists and is not empty (use --overwrite to replace it)")
     parent = out.resolve().parent
     if not parent.is_dir():
-        raise OutputExistsError(f"--out: parent folder {parent} does not exist")
+        raise OutputError(f"--out: parent folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
-        raise OutputExistsError(f"--out: cannot write in {parent}")
+        raise OutputError(f"--out: cannot write in {parent}")
 
 
 @dataclass
@@ -201,6 +201,10 @@ def make(req: MakeRequest, out: Path, *, overwrite: bool = False, workers: int =
     tmp = out.parent / f".{out.name}.incomplete-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
+    try:
+        tmp.mkdir()
+    except OSError as exc:
+        raise OutputError(f"--out: cannot create {tmp} ({exc.strerror})") from None
     tokens = 0
     try:
         writer = DatasetWriter(tmp, req, specs)
