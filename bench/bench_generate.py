@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from lcgen.generators.needle_threads import VARIANTS as VARIANTS_PRESETS
 from lcgen.generators.needle_threads import NeedleThreadsParams
 from lcgen.lengths import length_label, parse_lengths
 from lcgen.make import SampleSpec, build_sample
@@ -32,20 +33,21 @@ from lcgen.tokenizer import get_tokenizer
 FAMILY, TOKENIZER, SEED, DEPTH = "needle-threads", "cl100k_base", 7, 50.0
 VARIANTS = ("single_needle", "multiple_needles", "conditional_needles", "threads", "multi_threads", "branched_threads")
 RATIO_MAX, MEM_MAX_MB, CLI_MAX_S, MEM_LENGTH = 2.5, 500.0, 3.0, 1_000_000
-PARAMS = dataclasses.asdict(NeedleThreadsParams())
 
 MEM_CODE = """
 import dataclasses, resource, sys
+from lcgen.generators.needle_threads import VARIANTS as VARIANTS_PRESETS
 from lcgen.generators.needle_threads import NeedleThreadsParams
 from lcgen.make import SampleSpec, build_sample
-p = dataclasses.asdict(NeedleThreadsParams())
+p = dataclasses.asdict(NeedleThreadsParams(**VARIANTS_PRESETS[sys.argv[1]]))
 row = build_sample(SampleSpec("needle-threads", sys.argv[1], int(sys.argv[2]), 50.0, 0, 7, "cl100k_base", p))
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
 def spec(variant: str, length: int, index: int) -> SampleSpec:
-    return SampleSpec(FAMILY, variant, length, DEPTH, index, SEED, TOKENIZER, PARAMS)
+    params = dataclasses.asdict(NeedleThreadsParams(**VARIANTS_PRESETS[variant]))  # the variant's own preset
+    return SampleSpec(FAMILY, variant, length, DEPTH, index, SEED, TOKENIZER, params)
 
 
 def timed(fn, *args):
