@@ -22,7 +22,7 @@ def validate_cmd(path: Path, tokenizer: str | None, show: int) -> None:
             f"{variant:<22}{rep.samples:>8}{rep.samples - rep.failed:>8}{rep.failed:>8}"
             f"{rep.exact:>6}/{rep.samples:<4}{rep.max_depth_error:>14.3f}%"
         )
-    for variant, rep in reports.items():
+    for rep in reports.values():
         for line in rep.failures[:show]:
             click.echo(f"FAIL {line}", err=True)
     total = sum(r.samples for r in reports.values())

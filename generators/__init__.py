@@ -1,3 +1,6 @@
-"""Built-in task families; importing this package registers them (third parties use the ``lcgen.families`` entry points)."""
+"""Built-in task families; importing this package registers them.
+
+Third-party families register the same way, found through the ``lcgen.families`` entry points.
+"""
 
 from . import needle_threads  # noqa: F401

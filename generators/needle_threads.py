@@ -75,7 +75,8 @@ class UuidSource:
             h = f"{self.rng.getrandbits(128 * k):0{32 * k}x}"
             for i in range(0, 32 * k, 32):
                 # version nibble 4; variant bits 10 (one of 8, 9, a, b) taken from the drawn nibble
-                u = f"{h[i:i + 8]}-{h[i + 8:i + 12]}-4{h[i + 13:i + 16]}-{_VARIANT[h[i + 16]]}{h[i + 17:i + 20]}-{h[i + 20:i + 32]}"
+                variant = _VARIANT[h[i + 16]]
+                u = f"{h[i:i + 8]}-{h[i + 8:i + 12]}-4{h[i + 13:i + 16]}-{variant}{h[i + 17:i + 20]}-{h[i + 20:i + 32]}"
                 if u not in self.used:
                     self.used.add(u)
                     out.append(u)
@@ -170,7 +171,8 @@ def _conditional(p, depth, rng, uuids):
     needles = [Needle(pair_line(k, v), d, order=i) for i, (k, v, d) in enumerate(zip(keys, values, depths))]
     order = text_order(needles)  # the answer (and `depth`) list the needles in the order their keys appear
     answers = [values[i] for i in order]
-    return [needles[i] for i in order], {"marker": p.marker}, answers, {"keys": [keys[i] for i in order], "values": answers}
+    meta = {"keys": [keys[i] for i in order], "values": answers}
+    return [needles[i] for i in order], {"marker": p.marker}, answers, meta
 
 
 def _link_depths(p: NeedleThreadsParams, anchor: float, n: int, rng: random.Random) -> list[float]:
@@ -235,7 +237,9 @@ def _branched(p, depth, rng, uuids):
     position = {i: pos for pos, i in enumerate(text_order(needles))}
     by_position = sorted(range(p.branches), key=lambda b: position[start_needles[b]])
     # Recorded order (what `depth` lists): the merge link, then each branch from its start, branches in text order.
-    ordered = needles[:1] + [n for b in by_position for n in needles[start_needles[b]:start_needles[b] + p.thread_length]]
+    ordered = needles[:1]
+    for b in by_position:
+        ordered += needles[start_needles[b] : start_needles[b] + p.thread_length]
     starts = [chains[b][0] for b in by_position]
     return ordered, {"final": final}, starts, {"chains": [chains[b] for b in by_position], "merge_key": merge}
 

@@ -1,4 +1,7 @@
-"""Typed family parameters. One ``param(...)`` per knob; the CLI options, ``lcgen list`` and the card read its metadata."""
+"""Typed family parameters.
+
+One ``param(...)`` per knob; the CLI options, ``lcgen list`` and the card all read its metadata.
+"""
 
 from __future__ import annotations
 

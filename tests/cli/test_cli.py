@@ -153,7 +153,7 @@ def test_determinism_across_processes_hash_seeds_and_workers(tmp_path):
     cards = {k for k in ha if k.endswith("README.md")}
     assert {k: v for k, v in ha.items() if k not in cards} == {k: v for k, v in hb.items() if k not in cards}
     # The cards differ only in the command line they record (--out/--workers).
-    strip = lambda p: [l for l in p.read_text().splitlines() if "lcgen make" not in l]  # noqa: E731
+    strip = lambda p: [line for line in p.read_text().splitlines() if "lcgen make" not in line]  # noqa: E731
     assert strip(tmp_path / "a" / "README.md") == strip(tmp_path / "b" / "README.md")
 
 
@@ -181,3 +181,14 @@ def test_help_everywhere(tmp_path):
         assert option in res.stdout
     assert run("--version", cwd=tmp_path).stdout.startswith("lcgen ")
     assert "needle-threads" in run("list", cwd=tmp_path).stdout
+
+
+def test_local_hf_tokenizer_end_to_end(tmp_path, tiny_hf_tokenizer):
+    res = run("make", "needle-threads", "--len", "6k", "--tokenizer", tiny_hf_tokenizer, "--depths", "20,80",
+              "--out", "hf", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    res = run("validate", "hf", cwd=tmp_path)
+    assert res.returncode != 0 and "--tokenizer" in res.stderr  # an HF tokenizer must be named again
+    res = run("validate", "hf", "--tokenizer", tiny_hf_tokenizer, cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "all 12 samples passed" in res.stdout

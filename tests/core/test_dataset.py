@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-import yaml
 
 from lcgen.dataset import read_card
 from lcgen.make import MakeRequest, make
@@ -50,7 +49,7 @@ def test_layout_and_card(made):
     configs = {c["config_name"]: c for c in header["configs"]}
     assert list(configs) == ["single_needle", "multiple_needles", "conditional_needles", "threads", "multi_threads",
                              "branched_threads"]
-    for name, cfg in configs.items():
+    for cfg in configs.values():
         assert [d["split"] for d in cfg["data_files"]] == ["1500", "4Ki"]
         for d in cfg["data_files"]:
             files = sorted(made.glob(d["path"]))
@@ -60,9 +59,9 @@ def test_layout_and_card(made):
     assert info["threads"]["splits"][1] == {"name": "4Ki", "num_bytes": info["threads"]["splits"][1]["num_bytes"],
                                             "num_examples": 4}
     text = (made / "README.md").read_text()
-    for fact in ("lcgen make needle-threads --len 1500,4Ki", "| seed | 3 |", "cl100k_base",
-                 "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7", "| threads | 4Ki | 4 | 4096 | 4096 |",
-                 "Needle Threading"):
+    vocab = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+    for fact in ("lcgen make needle-threads --len 1500,4Ki", "| seed | 3 |", "cl100k_base", vocab,
+                 "| threads | 4Ki | 4 | 4096 | 4096 |", "Needle Threading"):
         assert fact in text, fact
     assert not list(made.parent.glob(".*incomplete*"))
 
