@@ -81,9 +81,11 @@ def family_command(spec: FamilySpec) -> click.Command:
             if spec.name in sys.argv else "lcgen make " + spec.name
         run_make(spec.name, overrides=overrides, command=command.strip(), **kw)
 
+    len_help = "Target length(s) in tokens: 4096, 128k, 1M, 128Ki, or a comma list."
+    if spec.unbounded_split is not None:
+        len_help += " Omit it to make the context from the needles alone."
     params: list[click.Parameter] = [
-        click.Option(["--len", "lengths"], type=LengthList(), required=True,
-                     help="Target length(s) in tokens: 4096, 128k, 1M, 128Ki, or a comma list."),
+        click.Option(["--len", "lengths"], type=LengthList(), required=spec.unbounded_split is None, help=len_help),
         click.Option(["--seed"], type=int, default=0, show_default=True, help="Seed of the whole run."),
         click.Option(["--variants"], default=None, metavar="A,B",
                      help=f"Variants to make (default: all): {', '.join(spec.variant_names())}."),
@@ -99,6 +101,10 @@ def family_command(spec: FamilySpec) -> click.Command:
         click.Option(["--workers"], type=click.IntRange(0, 256), default=0, show_default=True,
                      help="Worker processes; 0 = one per CPU core. Output bytes do not depend on it."),
     ]
+    if spec.uses_haystack:
+        sources = "procedural, files:PATH, hf:REPO[:CONFIG]:COLUMN[@REV]"
+        params.append(click.Option(["--haystack"], default="procedural", show_default=True,
+                                   help=f"Text to hide needles in: {sources}."))
     params += [_knob_option(spec.params, f) for f in dataclasses.fields(spec.params)]
     return click.Command(
         spec.name,

@@ -25,10 +25,11 @@ def run_make(
     workers: int,
     overrides: dict[str, Any],
     command: str,
+    haystack: str | None = None,
 ) -> None:
     req = MakeRequest(
         family=family,
-        lengths=lengths,
+        lengths=lengths or [],
         seed=seed,
         variants=[v.strip() for v in variants.split(",")] if variants else None,
         depths=depths,
@@ -36,6 +37,7 @@ def run_make(
         tokenizer=tokenizer,
         overrides=overrides,
         command=command,
+        haystack=haystack,
     )
     req.check()
     target = out or default_out(req)

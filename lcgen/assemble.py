@@ -59,7 +59,7 @@ class Plan:
     ctx_open: str
     ctx_close: str
     needles: list[Needle]
-    filler: UnitSource
+    filler: UnitSource | None
 
 
 @dataclass
@@ -80,8 +80,11 @@ class Assembled:
 _MAX_EXACT_DRAWS = 4_000
 
 
-def assemble(tok: Tokenizer, target: int, plan: Plan) -> Assembled:
-    """Build ``plan`` to exactly ``target`` tokens when the units allow it, never above it."""
+def assemble(tok: Tokenizer, target: int | None, plan: Plan) -> Assembled:
+    """Build ``plan`` to exactly ``target`` tokens when the units allow it, never above it.
+
+    With ``target`` None there is no filler: the context is the needles alone, in text order.
+    """
     # Head and opening, closing and tail always touch, so each pair is counted as one text (a boundary such as
     # "}" + "\n\n" is not additive); the split between them is only needed to aim depths.
     head_n, lead_n, close_n, trail_n = tok.counts(
@@ -89,13 +92,18 @@ def assemble(tok: Tokenizer, target: int, plan: Plan) -> Assembled:
     )
     open_n = lead_n - head_n
     needle_counts = tok.counts([n.text for n in plan.needles]) if plan.needles else []
+    if target is None:
+        target = lead_n + trail_n + sum(needle_counts)
+        unbounded = True
+    else:
+        unbounded = False
     budget = target - lead_n - trail_n - sum(needle_counts)
     if budget < 0:
         raise ParamError(
             f"--len: {target:,} tokens is too short for this sample; its prompt and needles alone take "
             f"{target - budget:,} tokens"
         )
-    units, counts, reserve = _fill(tok, plan.filler, budget)
+    units, counts, reserve = _fill(tok, plan.filler, budget) if not unbounded else ([], [], 0)
     shortfall = budget - sum(counts)
     tokenizations = 0
     for _attempt in range(4):
@@ -103,11 +111,11 @@ def assemble(tok: Tokenizer, target: int, plan: Plan) -> Assembled:
         index = tok.index(text)
         tokenizations += 1
         drift = index.n_tokens - (target - shortfall)
-        if drift == 0 or (drift < 0 and _attempt >= 1):
+        if unbounded or drift == 0 or (drift < 0 and _attempt >= 1):
             break
         # A unit was not additive: take back |drift| tokens (or give them) from the filler and lay out again.
         units, counts, shortfall = _correct(tok, plan.filler, units, counts, drift, shortfall, reserve)
-    if index.n_tokens > target:
+    if index.n_tokens > target and not unbounded:
         raise RuntimeError(f"assembled {index.n_tokens} tokens for a target of {target}")  # a bug, not user input
     ctx_first, ctx_end = index.tokens_at(span).tolist()
     ctx_tokens = ctx_end - ctx_first

@@ -18,7 +18,6 @@ import yaml
 
 from ._version import __version__
 from .errors import DatasetError
-from .lengths import length_label
 from .params import choices_of, field_type, option_name
 from .render import render
 from .schema import FIELD_NAMES, SCHEMA, features_yaml
@@ -42,7 +41,7 @@ class DatasetWriter:
         self.req = req
         self.expected: OrderedDict[tuple[str, str], int] = OrderedDict()
         for s in specs:
-            key = (s.variant, length_label(s.length))
+            key = (s.variant, s.label)
             self.expected[key] = self.expected.get(key, 0) + 1
         self.stats: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
         self._key: tuple[str, str] | None = None
@@ -52,8 +51,8 @@ class DatasetWriter:
         self._shard = 0
         folder.mkdir(parents=True, exist_ok=True)
 
-    def add(self, row: dict[str, Any]) -> None:
-        key = (row["variant"], length_label(row["target_length"]))
+    def add(self, row: dict[str, Any], label: str) -> None:
+        key = (row["variant"], label)
         if key != self._key:
             self._close_file()
             self._key, self._shard, self._in_shard = key, 0, 0
@@ -64,7 +63,7 @@ class DatasetWriter:
         st["n"] += 1
         st["min"] = row["length"] if st["min"] is None else min(st["min"], row["length"])
         st["max"] = row["length"] if st["max"] is None else max(st["max"], row["length"])
-        st["exact"] += row["length"] == row["target_length"]
+        st["exact"] += row["length"] == row["target_length"] or row["target_length"] == 0
         self._rows.append(row)
         self._in_shard += 1
         if len(self._rows) >= ROWS_PER_GROUP:
@@ -174,10 +173,21 @@ def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, 
         papers=list(spec.papers),
         depth_meaning=spec.depth_meaning,
         answer_format=spec.answer_format,
+        haystack=_haystack_facts(req),
         first_config=splits[0]["config"],
         first_split=splits[0]["split"],
     )
     return "---\n" + yaml.safe_dump(header, sort_keys=False, allow_unicode=True) + "---\n\n" + body
+
+
+def _haystack_facts(req: MakeRequest) -> dict[str, str] | None:
+    spec = req.haystack_spec()
+    if spec is None:
+        return None
+    from .haystack import get_haystack
+
+    source = get_haystack(spec)
+    return {"spec": spec, "description": source.description, "license": source.license}
 
 
 def read_card(folder: Path) -> dict[str, Any]:

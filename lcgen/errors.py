@@ -36,6 +36,12 @@ class DatasetError(LcgenError):
     """A dataset folder is missing, incomplete or corrupt."""
 
 
+class HaystackError(LcgenError):
+    """A ``--haystack`` value or its text cannot be used."""
+
+    exit_code = 2
+
+
 class TemplateError(LcgenError):
     """A template is missing or fails to render."""
 

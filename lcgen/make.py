@@ -33,16 +33,24 @@ class SampleSpec:
 
     family: str
     variant: str
-    length: int
+    length: int | None  # None: no length target, the context is the needles alone
     depth: float
     index: int
     seed: int
     tokenizer: str
     params: dict[str, Any]
+    haystack: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The split this sample belongs to: its length label, or the family's name for an unbounded one."""
+        if self.length is None:
+            return families.get(self.family).unbounded_split(self.params)
+        return length_label(self.length)
 
     @property
     def id(self) -> str:
-        return f"{self.family}/{self.variant}/{length_label(self.length)}/d{self.depth:g}/{self.index}"
+        return f"{self.family}/{self.variant}/{self.label}/d{self.depth:g}/{self.index}"
 
 
 @dataclass
@@ -58,6 +66,7 @@ class MakeRequest:
     tokenizer: str = DEFAULT_TOKENIZER
     overrides: dict[str, Any] = field(default_factory=dict)
     command: str = ""
+    haystack: str | None = None
 
     def spec(self) -> FamilySpec:
         return families.get(self.family)
@@ -73,8 +82,11 @@ class MakeRequest:
 
     def check(self) -> None:
         """Validate everything before any work starts, so a bad input never leaves output behind."""
-        if not self.lengths:
-            raise ParamError("--len: give at least one length")
+        spec = self.spec()
+        if not self.lengths and spec.unbounded_split is None:
+            raise ParamError(f"--len: {spec.name} needs at least one length")
+        if self.haystack is not None and not spec.uses_haystack:
+            raise ParamError(f"--haystack: {spec.name} makes its own context and takes no haystack")
         for d in self.depths:
             if not 0.0 <= d <= 100.0:
                 raise ParamError(f"--depths: {d:g} is outside 0-100")
@@ -82,22 +94,30 @@ class MakeRequest:
             raise ParamError("--depths: a depth is listed twice")
         if self.samples < 1:
             raise ParamError(f"--samples: {self.samples} must be at least 1")
-        spec = self.spec()
         for v in self.variant_list():
             build_params(spec.params, spec.variants[v], self.overrides)
         get_tokenizer(self.tokenizer)
+        if spec.uses_haystack:
+            from .haystack import get_haystack
+
+            get_haystack(self.haystack_spec())
+
+    def haystack_spec(self) -> str | None:
+        from .haystack import DEFAULT_HAYSTACK
+
+        return (self.haystack or DEFAULT_HAYSTACK) if self.spec().uses_haystack else None
 
     def specs(self) -> list[SampleSpec]:
         spec = self.spec()
         out = []
         for variant in self.variant_list():
             params = build_params(spec.params, spec.variants[variant], self.overrides).to_dict()
-            for length in self.lengths:
+            for length in self.lengths or [None]:
                 for depth in self.depths:
                     for index in range(self.samples):
                         out.append(
                             SampleSpec(self.family, variant, length, float(depth), index, self.seed, self.tokenizer,
-                                       params)
+                                       params, self.haystack_spec())
                         )
         return out
 
@@ -108,11 +128,17 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
     tok = get_tokenizer(spec.tokenizer)
     rng = derive(spec.seed, spec.family, spec.variant, spec.length, spec.depth, spec.index)
     params = fam.params(**spec.params)
-    sp = fam.plan(params, spec.variant, spec.depth, rng)
+    if fam.uses_haystack:
+        from .haystack import get_haystack
+
+        sp = fam.plan(params, spec.variant, spec.depth, rng, haystack=get_haystack(spec.haystack))
+    else:
+        sp = fam.plan(params, spec.variant, spec.depth, rng)
     built = assemble(tok, spec.length, sp.plan)
     meta = {
         "family_version": fam.version,
         "params": spec.params,
+        **({"haystack": spec.haystack} if spec.haystack else {}),
         **sp.meta,
         "needle_offsets": built.needle_offsets,
         "context_span": list(built.context_span),
@@ -129,7 +155,7 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
         "answer": sp.answer,
         "answers": sp.answers,
         "length": built.length,
-        "target_length": spec.length,
+        "target_length": spec.length or 0,
         "tokenizer": tok.name,
         "tokenizer_hash": tok.vocab_hash,
         "depth": [round(d, 6) for d in built.depths],
@@ -153,7 +179,7 @@ def iter_rows(specs: Sequence[SampleSpec], workers: int) -> Iterator[dict[str, A
 
 def default_out(req: MakeRequest) -> Path:
     """A folder name derived from the arguments that shape the data."""
-    labels = "_".join(length_label(n) for n in req.lengths)
+    labels = "_".join(length_label(n) for n in req.lengths) or "nolen"
     name = f"{req.family}-{labels}-seed{req.seed}"
     if req.tokenizer != DEFAULT_TOKENIZER:
         name += "-" + Path(req.tokenizer).stem.replace("_", "")
@@ -163,6 +189,7 @@ def default_out(req: MakeRequest) -> Path:
         "samples": req.samples if req.samples != 1 else None,
         "overrides": req.overrides,
         "tokenizer": req.tokenizer if req.tokenizer != DEFAULT_TOKENIZER else None,
+        "haystack": req.haystack,
     }
     if any(v for v in extra.values()):
         import hashlib
@@ -208,8 +235,8 @@ def make(req: MakeRequest, out: Path, *, overwrite: bool = False, workers: int =
     tokens = 0
     try:
         writer = DatasetWriter(tmp, req, specs)
-        for row in iter_rows(specs, workers):
-            writer.add(row)
+        for spec, row in zip(specs, iter_rows(specs, workers)):
+            writer.add(row, spec.label)
             tokens += row["length"]
             if progress is not None:
                 progress(row)

@@ -64,6 +64,9 @@ class FamilySpec:
     template_dir: str = ""
     depth_meaning: str = ""
     answer_format: str = ""
+    uses_haystack: bool = False  # takes --haystack; plan() gets a `haystack=` keyword
+    unbounded_split: Callable[[Any], str] | None = None  # set: --len may be omitted (context = needles alone)
+    metric: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def variant_names(self) -> list[str]:
@@ -91,8 +94,15 @@ def family(
     papers: tuple[str, ...] = (),
     depth_meaning: str = "",
     answer_format: str = "",
+    uses_haystack: bool = False,
+    unbounded_split: Callable[[Any], str] | None = None,
+    metric: str = "",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a planning function as family ``name``; the function itself is returned unchanged."""
+    """Register a planning function as family ``name``; the function itself is returned unchanged.
+
+    ``plan(params, variant, depth, rng[, haystack=...])`` returns a SamplePlan. ``uses_haystack`` adds the
+    ``--haystack`` option; ``unbounded_split`` lets ``--len`` be omitted, naming the split from the params.
+    """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         doc = (fn.__module__ and importlib.import_module(fn.__module__).__doc__) or fn.__doc__ or ""
@@ -107,6 +117,9 @@ def family(
             template_dir=name.replace("-", "_"),
             depth_meaning=depth_meaning,
             answer_format=answer_format,
+            uses_haystack=uses_haystack,
+            unbounded_split=unbounded_split,
+            metric=metric,
         )
         families.add(name, spec)
         return fn
@@ -133,6 +146,7 @@ def _load_plugins() -> None:
     if _loaded:
         return
     _loaded = True
+    importlib.import_module("lcgen.haystacks")
     importlib.import_module("lcgen.generators")
     importlib.import_module("lcgen.validators")
     for ep in sorted(metadata.entry_points(group="lcgen.families"), key=lambda e: e.name):

@@ -78,7 +78,7 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any]) -> tuple[list[str
     index = tok.index(row["input"])
     if index.n_tokens != row["length"]:
         problems.append(f"length {row['length']} but input has {index.n_tokens} tokens")
-    if row["length"] > row["target_length"]:
+    if row["target_length"] and row["length"] > row["target_length"]:
         problems.append(f"length {row['length']} exceeds target {row['target_length']}")
     first, last = index.token_at(got.context_span[0]), index.token_at(got.context_span[1])
     ctx = max(last - first, 1)

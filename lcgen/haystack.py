@@ -1,0 +1,91 @@
+"""Natural-text haystacks: one interface, chosen with ``--haystack``.
+
+``procedural`` (default; prose lcgen writes itself), ``files:PATH`` (a UTF-8 text file or a folder of them) and
+``hf:REPO[:CONFIG]:COLUMN[@REVISION]`` (a text column of a dataset, streamed). A source yields *documents* (lists of
+sentences) in an order seeded by the sample's RNG; :class:`SentenceUnits` turns them into additive filler units for
+the exact-length engine and drops every sentence that mentions a needle's names or answers (the leakage guard).
+"""
+
+from __future__ import annotations
+
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Iterator
+from typing import ClassVar
+
+from .errors import HaystackError
+from .registry import Registry
+
+DEFAULT_HAYSTACK = "procedural"
+LANGS = ("en", "zh")
+
+
+class Haystack(ABC):
+    """A source of natural text, resolved from a ``--haystack`` value."""
+
+    scheme: ClassVar[str]
+    description: str = ""  # for the card: where the text comes from
+    license: str = ""
+
+    def __init__(self, arg: str | None):
+        self.arg = arg
+
+    @abstractmethod
+    def documents(self, rng: random.Random, lang: str, avoid: Collection[str] = ()) -> Iterator[list[str]]:
+        """Documents as lists of stripped sentences, in a seeded order; endless, cycling a finite corpus."""
+
+
+haystacks: Registry[type[Haystack]] = Registry("haystack scheme")
+
+
+def register_haystack(cls: type[Haystack]) -> type[Haystack]:
+    """Class decorator: make a source available under its ``scheme``."""
+    haystacks.add(cls.scheme, cls)
+    return cls
+
+
+def get_haystack(spec: str) -> Haystack:
+    """Resolve ``procedural``, ``files:PATH`` or ``hf:...`` into a source (checked now: a bad value fails early)."""
+    scheme, _, arg = spec.partition(":")
+    if scheme not in haystacks:
+        known = ", ".join(f"{s}:..." if s != "procedural" else s for s in haystacks.names())
+        raise HaystackError(f"--haystack: unknown source {spec!r}; use one of {known}")
+    return haystacks.get(scheme)(arg or None)
+
+
+def unit_text(sentence: str, lang: str) -> str:
+    """One additive unit: English sentences carry their leading space, Chinese ones end their own line.
+
+    A tiktoken-style pre-tokenizer starts a new piece at " Word" and after a newline, so these units tokenize the
+    same alone as in a run; "。" would otherwise merge with the next character.
+    """
+    return sentence + "\n" if lang == "zh" else " " + sentence
+
+
+class SentenceUnits:
+    """Filler units from a haystack, skipping any sentence that contains an avoided string (case-insensitive)."""
+
+    def __init__(self, haystack: Haystack, rng: random.Random, lang: str, avoid: Collection[str] = ()):
+        self.lang = lang
+        self._avoid = sorted({a.lower() for a in avoid if a})
+        self._docs = haystack.documents(rng, lang, frozenset(avoid))
+        self._pending: list[str] = []
+        self.dropped = 0
+
+    def _clean(self, sentence: str) -> bool:
+        low = sentence.lower()
+        return not any(a in low for a in self._avoid)
+
+    def draw(self) -> str:
+        while not self._pending:
+            doc = next(self._docs)
+            kept = [s for s in doc if s and self._clean(s)]
+            self.dropped += len(doc) - len(kept)
+            self._pending = kept[::-1]
+        return unit_text(self._pending.pop(), self.lang)
+
+    def draw_many(self, n: int) -> list[str]:
+        return [self.draw() for _ in range(n)]
+
+
+__all__ = ["DEFAULT_HAYSTACK", "Haystack", "SentenceUnits", "get_haystack", "haystacks", "register_haystack"]
