@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import ClassVar
 
 from .errors import HaystackError
@@ -63,10 +63,19 @@ def unit_text(sentence: str, lang: str) -> str:
 
 
 class SentenceUnits:
-    """Filler units from a haystack, skipping any sentence that contains an avoided string (case-insensitive)."""
+    """Filler units from a haystack, skipping any sentence that contains an avoided string (case-insensitive)
+    or that ``reject`` refuses (e.g. one that reads like a needle statement)."""
 
-    def __init__(self, haystack: Haystack, rng: random.Random, lang: str, avoid: Collection[str] = ()):
+    def __init__(
+        self,
+        haystack: Haystack,
+        rng: random.Random,
+        lang: str,
+        avoid: Collection[str] = (),
+        reject: Callable[[str], bool] | None = None,
+    ):
         self.lang = lang
+        self._reject = reject
         self._avoid = sorted({a.lower() for a in avoid if a})
         self._docs = haystack.documents(rng, lang, frozenset(avoid))
         self._pending: list[str] = []
@@ -74,7 +83,9 @@ class SentenceUnits:
 
     def _clean(self, sentence: str) -> bool:
         low = sentence.lower()
-        return not any(a in low for a in self._avoid)
+        if any(a in low for a in self._avoid):
+            return False
+        return self._reject is None or not self._reject(sentence)
 
     def draw(self) -> str:
         while not self._pending:
