@@ -8,6 +8,7 @@ the exact-length engine and drops every sentence that mentions a needle's names 
 
 from __future__ import annotations
 
+import functools
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterator
@@ -44,6 +45,7 @@ def register_haystack(cls: type[Haystack]) -> type[Haystack]:
     return cls
 
 
+@functools.lru_cache(maxsize=8)
 def get_haystack(spec: str) -> Haystack:
     """Resolve ``procedural``, ``files:PATH`` or ``hf:...`` into a source (checked now: a bad value fails early)."""
     scheme, _, arg = spec.partition(":")

@@ -128,12 +128,14 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
     tok = get_tokenizer(spec.tokenizer)
     rng = derive(spec.seed, spec.family, spec.variant, spec.length, spec.depth, spec.index)
     params = fam.params(**spec.params)
+    extra: dict[str, Any] = {}
     if fam.uses_haystack:
         from .haystack import get_haystack
 
-        sp = fam.plan(params, spec.variant, spec.depth, rng, haystack=get_haystack(spec.haystack))
-    else:
-        sp = fam.plan(params, spec.variant, spec.depth, rng)
+        extra["haystack"] = get_haystack(spec.haystack)
+    if fam.unbounded_split is not None:
+        extra["length"] = spec.length  # such a family builds filler only when a length is asked for
+    sp = fam.plan(params, spec.variant, spec.depth, rng, **extra)
     built = assemble(tok, spec.length, sp.plan)
     meta = {
         "family_version": fam.version,
