@@ -1,1 +1,3 @@
 """Haystack sources (natural text, files, datasets). The needle-threads family makes its own JSON filler."""
+
+from . import files, hf  # noqa: F401

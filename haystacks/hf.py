@@ -1,0 +1,94 @@
+"""``hf:REPO[:CONFIG]:COLUMN[@REVISION]``: a text column of any dataset ``datasets.load_dataset`` can open.
+
+A local folder, the offline cache, or the Hub when online. The dataset is read in streaming mode, so a large
+corpus is never loaded whole; rows come in an order seeded by the sample's RNG (a shuffle buffer), each row a
+document cut at sentence boundaries.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Collection, Iterator
+
+from lcgen.errors import HaystackError, MissingExtraError
+from lcgen.haystack import Haystack, register_haystack
+
+from .files import clean_sentence
+from .sentences import split_sentences
+
+SHUFFLE_BUFFER = 1_000
+
+
+def parse_hf_spec(arg: str) -> tuple[str, str | None, str, str | None]:
+    """``REPO[:CONFIG]:COLUMN[@REVISION]`` -> (repo, config, column, revision)."""
+    body, _, revision = arg.partition("@")
+    parts = body.split(":")
+    if len(parts) == 2:
+        (repo, column), config = parts, None
+    elif len(parts) == 3:
+        repo, config, column = parts
+    else:
+        raise HaystackError(f"--haystack: hf:{arg} is not hf:REPO[:CONFIG]:COLUMN[@REVISION]")
+    if not repo or not column or (config is not None and not config):
+        raise HaystackError(f"--haystack: hf:{arg} is not hf:REPO[:CONFIG]:COLUMN[@REVISION]")
+    return repo, config, column, revision or None
+
+
+@register_haystack
+class HFHaystack(Haystack):
+    scheme = "hf"
+    license = "see the source dataset's card"
+
+    def __init__(self, arg: str | None):
+        super().__init__(arg)
+        self.repo, self.config, self.column, self.revision = parse_hf_spec(arg or "")
+        stream = self._open()
+        columns = list(stream.features or {}) if stream.features is not None else None
+        if columns is not None and self.column not in columns:
+            known = ", ".join(columns)
+            raise HaystackError(f"--haystack: {self.repo} has no column {self.column!r} (columns: {known})")
+        first = next(iter(stream), None)
+        if first is None:
+            raise HaystackError(f"--haystack: {self.repo} is empty")
+        if self.column not in first:
+            raise HaystackError(f"--haystack: {self.repo} has no column {self.column!r}")
+        if not isinstance(first[self.column], str):
+            raise HaystackError(f"--haystack: column {self.column!r} of {self.repo} does not hold text")
+        self.description = f"column {self.column!r} of dataset {self.repo}" + (
+            f" (config {self.config})" if self.config else ""
+        ) + (f" at revision {self.revision}" if self.revision else "")
+
+    def _open(self):
+        try:
+            import datasets
+        except ImportError:
+            raise MissingExtraError("--haystack hf: needs the datasets package: pip install 'lcgen[hf]'") from None
+        try:
+            splits = datasets.get_dataset_split_names(self.repo, self.config, revision=self.revision)
+            split = "train" if "train" in splits else splits[0]
+            return datasets.load_dataset(
+                self.repo, self.config, split=split, streaming=True, revision=self.revision
+            )
+        except Exception as exc:  # datasets raises many kinds; all mean "cannot open this source"
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise HaystackError(f"--haystack: cannot open dataset {self.repo!r}: {message}") from None
+
+    def documents(self, rng: random.Random, lang: str, avoid: Collection[str] = ()) -> Iterator[list[str]]:
+        stream = self._open()
+        seed = rng.getrandbits(32)
+        epoch = 0
+        while True:
+            shuffled = stream.shuffle(seed=seed, buffer_size=SHUFFLE_BUFFER)
+            shuffled.set_epoch(epoch)
+            produced = False
+            for row in shuffled:
+                text = row.get(self.column)
+                if isinstance(text, str) and text.strip():
+                    sentences = [clean_sentence(s, lang) for s in split_sentences(text)]
+                    kept = [s for s in sentences if s]
+                    if kept:
+                        produced = True
+                        yield kept
+            if not produced:
+                raise HaystackError(f"--haystack: column {self.column!r} of {self.repo} holds no text")
+            epoch += 1
