@@ -75,13 +75,9 @@ class HFHaystack(Haystack):
 
     def documents(self, rng: random.Random, lang: str, avoid: Collection[str] = ()) -> Iterator[list[str]]:
         stream = self._open()
-        seed = rng.getrandbits(32)
-        epoch = 0
         while True:
-            shuffled = stream.shuffle(seed=seed, buffer_size=SHUFFLE_BUFFER)
-            shuffled.set_epoch(epoch)
             produced = False
-            for row in shuffled:
+            for row in _buffer_shuffle(iter(stream), rng, SHUFFLE_BUFFER):
                 text = row.get(self.column)
                 if isinstance(text, str) and text.strip():
                     sentences = [clean_sentence(s, lang) for s in split_sentences(text)]
@@ -91,4 +87,20 @@ class HFHaystack(Haystack):
                         yield kept
             if not produced:
                 raise HaystackError(f"--haystack: column {self.column!r} of {self.repo} holds no text")
-            epoch += 1
+
+
+def _buffer_shuffle(rows: Iterator[dict], rng: random.Random, size: int) -> Iterator[dict]:
+    """Rows in an order seeded by ``rng``, holding at most ``size`` rows (the stream is never loaded whole).
+
+    Our own buffer rather than ``IterableDataset.shuffle``: that one sleeps seconds at the end of every pass.
+    """
+    buffer: list[dict] = []
+    for row in rows:
+        if len(buffer) < size:
+            buffer.append(row)
+            continue
+        i = rng.randrange(size)
+        yield buffer[i]
+        buffer[i] = row
+    rng.shuffle(buffer)
+    yield from buffer

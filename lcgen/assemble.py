@@ -173,14 +173,12 @@ def _typical(counts: Sequence[int]) -> tuple[int, int]:
 def _exact(tok: Tokenizer, source: UnitSource, gap: int, seen: Sequence[int]) -> tuple[list[str], list[int]]:
     """Units that sum to exactly ``gap`` tokens, drawn from ``source`` by rejection; fewer if none fit in time.
 
-    A unit is kept only if what remains can still be split into typical units (some k with k*lo <= rest <= k*hi),
-    so the walk never strands itself; the last unit must match exactly.
+    A unit is kept only if what remains can still be written as a sum of unit sizes seen so far (a small
+    subset-sum table, rebuilt when a new size turns up), so the walk never strands itself even when a small
+    corpus has only a few sentence lengths; the last unit must match exactly.
     """
-    lo, hi = _typical(seen)
-
-    def reachable(rest: int) -> bool:
-        return rest == 0 or (rest >= lo and (rest // lo) * hi >= rest)
-
+    sizes = {c for c in seen if c > 0}
+    table = _Sums(sizes, gap)
     units: list[str] = []
     counts: list[int] = []
     for _ in range(_MAX_EXACT_DRAWS):
@@ -188,11 +186,33 @@ def _exact(tok: Tokenizer, source: UnitSource, gap: int, seen: Sequence[int]) ->
             break
         unit = source.draw()
         c = tok.count(unit)
-        if c <= gap and reachable(gap - c):
+        if c > 0 and c not in sizes:
+            sizes.add(c)
+            table = _Sums(sizes, gap)
+        if c <= gap and table[gap - c]:
             units.append(unit)
             counts.append(c)
             gap -= c
     return units, counts
+
+
+class _Sums:
+    """Which n <= limit are sums of the given sizes (repetition allowed): a bitset grown by shifts."""
+
+    def __init__(self, sizes: set[int], limit: int):
+        mask = (1 << (limit + 1)) - 1
+        reach = 1
+        while True:
+            grown = reach
+            for s in sizes:
+                grown |= (reach << s) & mask
+            if grown == reach:
+                break
+            reach = grown
+        self._bits = reach
+
+    def __getitem__(self, n: int) -> bool:
+        return n >= 0 and bool(self._bits >> n & 1)
 
 
 def _correct(

@@ -92,9 +92,15 @@ def _parse(text: str, span: tuple[int, int], frames: tuple[str, ...], fill: dict
             at_start = not text[span[0] : m.start()].strip()
             if not at_start and not _AFTER_SENTENCE.search(before):
                 continue
-            if m.start() not in found or len(m.group(0)) > len(found[m.start()].group(0)):
+            if m.start() not in found or _specificity(m) > _specificity(found[m.start()]):
                 found[m.start()] = m
     return sorted(found.items())
+
+
+def _specificity(m: re.Match[str]) -> tuple[int, int]:
+    """Longer matches first, then the frame with more literal text ("据说A比B年长" over "A比B年长" with A="据说…")."""
+    filled = sum(len(v) for v in m.groupdict().values() if v)
+    return len(m.group(0)), len(m.group(0)) - filled
 
 
 def _total_order(edges: list[tuple[int, str, str, str]], problems: list[str]) -> list[str]:
