@@ -21,6 +21,7 @@ text is tokenized a second time; the number of full tokenizations is kept in eac
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -173,11 +174,14 @@ def _typical(counts: Sequence[int]) -> tuple[int, int]:
 def _exact(tok: Tokenizer, source: UnitSource, gap: int, seen: Sequence[int]) -> tuple[list[str], list[int]]:
     """Units that sum to exactly ``gap`` tokens, drawn from ``source`` by rejection; fewer if none fit in time.
 
-    A unit is kept only if what remains can still be written as a sum of unit sizes seen so far (a small
-    subset-sum table, rebuilt when a new size turns up), so the walk never strands itself even when a small
-    corpus has only a few sentence lengths; the last unit must match exactly.
+    A unit is kept only if what remains can still be written as a sum of *common* unit sizes (each seen in at
+    least 1 of 40 draws; a small subset-sum table), so the walk neither waits for rare sizes nor strands itself,
+    even when a small corpus has only a few sentence lengths; the last unit must match exactly. Common sizes
+    are only ever added, so a remainder once reachable stays reachable.
     """
-    sizes = {c for c in seen if c > 0}
+    freq = Counter(c for c in seen if c > 0)
+    total = sum(freq.values())
+    sizes = frozenset(s for s, n in freq.items() if n * 40 >= total)
     table = _Sums(sizes, gap)
     units: list[str] = []
     counts: list[int] = []
@@ -186,10 +190,13 @@ def _exact(tok: Tokenizer, source: UnitSource, gap: int, seen: Sequence[int]) ->
             break
         unit = source.draw()
         c = tok.count(unit)
-        if c > 0 and c not in sizes:
-            sizes.add(c)
-            table = _Sums(sizes, gap)
-        if c <= gap and table[gap - c]:
+        if c > 0:
+            freq[c] += 1
+            total += 1
+            if c not in sizes and freq[c] * 40 >= total:
+                sizes = sizes | {c}
+                table = _Sums(sizes, gap)
+        if c == gap or (c < gap and table[gap - c]):
             units.append(unit)
             counts.append(c)
             gap -= c
@@ -199,7 +206,7 @@ def _exact(tok: Tokenizer, source: UnitSource, gap: int, seen: Sequence[int]) ->
 class _Sums:
     """Which n <= limit are sums of the given sizes (repetition allowed): a bitset grown by shifts."""
 
-    def __init__(self, sizes: set[int], limit: int):
+    def __init__(self, sizes: frozenset[int], limit: int):
         mask = (1 << (limit + 1)) - 1
         reach = 1
         while True:
