@@ -192,3 +192,38 @@ def test_local_hf_tokenizer_end_to_end(tmp_path, tiny_hf_tokenizer):
     res = run("validate", "hf", "--tokenizer", tiny_hf_tokenizer, cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "all 12 samples passed" in res.stdout
+
+
+BAD_HAYSTACKS = [
+    (lambda d: f"files:{d / 'missing'}", "does not exist"),
+    (lambda d: (d / "b.bin").write_bytes(b"\x00\x01binary") and f"files:{d / 'b.bin'}", "binary"),
+    (lambda d: "gutenberg:1342", "unknown source"),
+    (lambda d: f"hf:{d / 'hfds'}:body", "no column 'body'"),
+]
+
+
+@pytest.mark.parametrize("make_spec, needle", BAD_HAYSTACKS)
+def test_bad_haystack_is_one_line(tmp_path, make_spec, needle):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "hfds" / "data").mkdir(parents=True)
+    pq.write_table(pa.table({"text": ["One sentence here. Another one."]}),
+                   tmp_path / "hfds" / "data" / "train-00000-of-00001.parquet")
+    spec = make_spec(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    res = run("make", "needles", "--len", "4k", "--haystack", spec, "--out", "ds", cwd=tmp_path)
+    assert res.returncode != 0
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in res.stderr, res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_needles_with_a_folder_of_text_files(tmp_path):
+    corpus = Path(__file__).resolve().parent.parent / "data" / "corpus_en"
+    res = run("make", "needles", "--len", "3k", "--haystack", f"files:{corpus}", "--out", "nd", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    res = run("validate", "nd", cwd=tmp_path)
+    assert res.returncode == 0 and "all 15 samples passed" in res.stdout, res.stdout + res.stderr
+    card = (tmp_path / "nd" / "README.md").read_text()
+    assert "files:" in card and "local text file" in card
