@@ -1,3 +1,3 @@
 """Haystack sources (natural text, files, datasets). The needle-threads family makes its own JSON filler."""
 
-from . import files, hf  # noqa: F401
+from . import files, hf, procedural  # noqa: F401
