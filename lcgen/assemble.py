@@ -21,7 +21,6 @@ text is tokenized a second time; the number of full tokenizations is kept in eac
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -144,9 +143,10 @@ def _fill(tok: Tokenizer, source: UnitSource, budget: int) -> tuple[list[str], l
     lo, hi = _typical(probe_counts)
     # Leave enough for the exact fill: from k units on, sums of typical units cover every integer.
     reserve = (math.ceil(lo / max(hi - lo, 1)) + 2) * hi
-    units: list[str] = []
-    counts: list[int] = []
-    total = 0
+    # The probe is the haystack's beginning, not a sample thrown away (a text should start where its source does).
+    units: list[str] = list(probe)
+    counts: list[int] = list(probe_counts)
+    total = sum(counts)
     while total < budget - reserve:
         n = max(int(math.ceil((budget - total) / mean * 1.01)) + 4, 8)
         batch = _draw_many(source, n)
@@ -174,14 +174,13 @@ def _typical(counts: Sequence[int]) -> tuple[int, int]:
 def _exact(tok: Tokenizer, source: UnitSource, gap: int, seen: Sequence[int]) -> tuple[list[str], list[int]]:
     """Units that sum to exactly ``gap`` tokens, drawn from ``source`` by rejection; fewer if none fit in time.
 
-    A unit is kept only if what remains can still be written as a sum of *common* unit sizes (each seen in at
-    least 1 of 40 draws; a small subset-sum table), so the walk neither waits for rare sizes nor strands itself,
-    even when a small corpus has only a few sentence lengths; the last unit must match exactly. Common sizes
-    are only ever added, so a remainder once reachable stays reachable.
+    A unit is kept only if what remains can still be written as a sum of *typical* unit sizes (sizes seen
+    between the 10th and 90th percentile; a small subset-sum table), so the walk neither waits for rare sizes
+    nor strands itself, even when a small corpus has only a few sentence lengths; the last unit must match
+    exactly. Typical sizes are only ever added, so a remainder once reachable stays reachable.
     """
-    freq = Counter(c for c in seen if c > 0)
-    total = sum(freq.values())
-    sizes = frozenset(s for s, n in freq.items() if n * 40 >= total)
+    lo, hi = _typical(seen)
+    sizes = frozenset(c for c in seen if lo <= c <= hi)
     table = _Sums(sizes, gap)
     units: list[str] = []
     counts: list[int] = []
@@ -190,12 +189,9 @@ def _exact(tok: Tokenizer, source: UnitSource, gap: int, seen: Sequence[int]) ->
             break
         unit = source.draw()
         c = tok.count(unit)
-        if c > 0:
-            freq[c] += 1
-            total += 1
-            if c not in sizes and freq[c] * 40 >= total:
-                sizes = sizes | {c}
-                table = _Sums(sizes, gap)
+        if lo <= c <= hi and c not in sizes:
+            sizes = sizes | {c}
+            table = _Sums(sizes, gap)
         if c == gap or (c < gap and table[gap - c]):
             units.append(unit)
             counts.append(c)

@@ -191,7 +191,7 @@ def default_out(req: MakeRequest) -> Path:
         "samples": req.samples if req.samples != 1 else None,
         "overrides": req.overrides,
         "tokenizer": req.tokenizer if req.tokenizer != DEFAULT_TOKENIZER else None,
-        "haystack": req.haystack,
+        "haystack": req.haystack if req.haystack not in (None, "procedural") else None,
     }
     if any(v for v in extra.values()):
         import hashlib
