@@ -11,9 +11,11 @@ patterns.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -64,6 +66,15 @@ def comparison_frames(lang: str) -> tuple[str, ...]:
     return frame_lines(f"needles/{lang}/comparisons.j2")
 
 
+@functools.lru_cache(maxsize=4)
+def looks_like_needle(lang: str) -> Callable[[str], bool]:
+    """True for text some needle phrasing could read as a needle (a cheap keyword test guards the full one)."""
+    words = [w for dims in DIMENSIONS[lang] for w in dims[1:3]]
+    keys = re.compile("|".join([VALUE] + [re.escape(w) for w in words]))
+    patterns = needle_patterns(lang)
+    return lambda text: bool(keys.search(text)) and any(rx.search(text) for rx in patterns)
+
+
 def needle_patterns(lang: str) -> list[re.Pattern[str]]:
     """Regexes of every needle frame (facts and comparisons), to keep look-alike haystack sentences out."""
     words = "|".join(w for dims in DIMENSIONS[lang] for w in dims[1:3])
@@ -104,9 +115,7 @@ def needles(p: NeedlesParams, variant: str, depth: float, rng: random.Random, ha
         needles_, question_ctx, answers, meta, avoid = _retrieval(p, rng, people, depths)
     question = render(f"needles/{p.lang}/{variant}.j2", **question_ctx).rstrip("\n")
     head, tail = split_prompt(render(f"needles/{p.lang}/prompt.j2", context=CONTEXT_SLOT, question=question))
-    patterns = needle_patterns(p.lang)
-    filler = SentenceUnits(haystack, rng, p.lang, avoid=avoid,
-                           reject=lambda s: any(rx.search(s) for rx in patterns))
+    filler = SentenceUnits(haystack, rng, p.lang, avoid=avoid, reject=looks_like_needle(p.lang))
     ctx_open, ctx_close = ("<document>\n", "</document>") if p.lang == "zh" else ("<document>", " </document>")
     plan = Plan(head=head, tail=tail, ctx_open=ctx_open, ctx_close=ctx_close, needles=needles_, filler=filler)
     answer = answers[0] if variant != "multi_retrieval" else json.dumps(answers, ensure_ascii=False)

@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from concurrent.futures import ThreadPoolExecutor
+
 from .errors import ParamError
 from .tokenizer import Tokenizer
 
@@ -78,6 +80,7 @@ class Assembled:
 
 
 _MAX_EXACT_DRAWS = 4_000
+_BATCH = 16_384  # units drawn per batch while the previous batch is being counted
 
 
 def assemble(tok: Tokenizer, target: int | None, plan: Plan) -> Assembled:
@@ -147,13 +150,22 @@ def _fill(tok: Tokenizer, source: UnitSource, budget: int) -> tuple[list[str], l
     units: list[str] = list(probe)
     counts: list[int] = list(probe_counts)
     total = sum(counts)
-    while total < budget - reserve:
-        n = max(int(math.ceil((budget - total) / mean * 1.01)) + 4, 8)
-        batch = _draw_many(source, n)
-        batch_counts = tok.segment_counts(batch) or tok.counts(batch)
-        units.extend(batch)
-        counts.extend(batch_counts)
-        total += sum(batch_counts)
+    # Drawing is Python work and counting is tokenizer work that releases the GIL, so batches are counted on a
+    # second thread while the next batch is drawn. Counts arrive in batch order, so the result does not depend
+    # on timing.
+    with ThreadPoolExecutor(1) as pool:
+        while total < budget - reserve:
+            planned, pending = total, []
+            while planned < budget - reserve:
+                n = min(max(int(math.ceil((budget - planned) / mean * 1.01)) + 4, 8), _BATCH)
+                batch = _draw_many(source, n)
+                pending.append((batch, pool.submit(_count_in_context, tok, batch)))
+                planned += n * mean
+            for batch, future in pending:
+                units.extend(batch)
+                batch_counts = future.result()
+                counts.extend(batch_counts)
+                total += sum(batch_counts)
     keep, kept_total = 0, 0
     for c in counts:
         if budget - kept_total - c < reserve:
@@ -163,6 +175,10 @@ def _fill(tok: Tokenizer, source: UnitSource, budget: int) -> tuple[list[str], l
     del units[keep:], counts[keep:]
     extra_units, extra_counts = _exact(tok, source, budget - kept_total, probe_counts)
     return units + extra_units, counts + extra_counts, reserve
+
+
+def _count_in_context(tok: Tokenizer, batch: list[str]) -> list[int]:
+    return tok.segment_counts(batch) or tok.counts(batch)
 
 
 def _typical(counts: Sequence[int]) -> tuple[int, int]:

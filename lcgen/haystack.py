@@ -92,7 +92,12 @@ class SentenceUnits:
     def draw(self) -> str:
         while not self._pending:
             doc = next(self._docs)
-            kept = [s for s in doc if s and self._clean(s)]
+            # One check of the whole document first: nearly all documents are clean, and one search over the
+            # joined text is far cheaper than one per sentence (no pattern spans a newline).
+            if self._clean("\n".join(doc)):
+                kept = [s for s in doc if s]
+            else:
+                kept = [s for s in doc if s and self._clean(s)]
             self.dropped += len(doc) - len(kept)
             self._pending = kept[::-1]
         return unit_text(self._pending.pop(), self.lang)
