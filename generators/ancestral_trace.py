@@ -85,6 +85,9 @@ Link = tuple[int, int, int]  # (elder, younger, generations) over person indices
     answer_format="\\boxed{Full Name} (ancestor/descendant variants) or \\boxed{N} (relation_distance).",
     uses_haystack=True,
     unbounded_split=lambda p: f"n{p['needles']}",
+    metric="boxed: strict = the last \\boxed{} holds exactly the name or number; partial = same, ignoring case and "
+    "punctuation",
+    difficulty=("statements", "two_generation_hops", "distractor_statements", "order"),
 )
 def ancestral_trace(p: AncestralTraceParams, variant: str, depth: float, rng: random.Random,
                     haystack: Haystack | None = None, length: int | None = None) -> SamplePlan:

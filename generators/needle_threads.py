@@ -125,6 +125,7 @@ VARIANTS = {
         "first links, consecutive; branched_threads: the link into the shared final value."
     ),
     answer_format="A bare UUID for single answers; a JSON list of UUID strings for several.",
+    metric="strict = the reply is exactly the UUID or JSON list asked for; partial = share of the UUIDs it contains",
 )
 def needle_threads(p: NeedleThreadsParams, variant: str, depth: float, rng: random.Random) -> SamplePlan:
     """Plan one sample of ``variant`` with its anchor needle at ``depth`` percent."""

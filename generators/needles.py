@@ -96,6 +96,8 @@ def needle_patterns(lang: str) -> list[re.Pattern[str]]:
     ),
     answer_format="The code (retrieval) or full name (reasoning) as written; a JSON list for several.",
     uses_haystack=True,
+    metric="strict = the reply is exactly the code, name or JSON list asked for; partial = share of the items it "
+    "contains",
 )
 def needles(p: NeedlesParams, variant: str, depth: float, rng: random.Random, haystack: Haystack) -> SamplePlan:
     """Plan one sample: needle sentences, the question, and haystack filler that never mentions them."""

@@ -67,6 +67,7 @@ class FamilySpec:
     uses_haystack: bool = False  # takes --haystack; plan() gets a `haystack=` keyword
     unbounded_split: Callable[[Any], str] | None = None  # set: --len may be omitted (context = needles alone)
     metric: str = ""
+    difficulty: tuple[str, ...] = ()  # meta keys `lcgen score` breaks results down by
     extra: dict[str, Any] = field(default_factory=dict)
 
     def variant_names(self) -> list[str]:
@@ -97,6 +98,7 @@ def family(
     uses_haystack: bool = False,
     unbounded_split: Callable[[Any], str] | None = None,
     metric: str = "",
+    difficulty: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a planning function as family ``name``; the function itself is returned unchanged.
 
@@ -120,6 +122,7 @@ def family(
             uses_haystack=uses_haystack,
             unbounded_split=unbounded_split,
             metric=metric,
+            difficulty=difficulty,
         )
         families.add(name, spec)
         return fn
