@@ -3,6 +3,7 @@ the rows to parquet in a fixed order, and move the finished folder into place.""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -133,8 +134,8 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
         from .haystack import get_haystack
 
         extra["haystack"] = get_haystack(spec.haystack)
-    if fam.unbounded_split is not None:
-        extra["length"] = spec.length  # such a family builds filler only when a length is asked for
+    if "length" in inspect.signature(fam.plan).parameters:
+        extra["length"] = spec.length  # e.g. filler only when a length is asked for, or a density of it
     sp = fam.plan(params, spec.variant, spec.depth, rng, **extra)
     built = assemble(tok, spec.length, sp.plan)
     meta = {
