@@ -11,6 +11,7 @@ from lcgen.errors import LcgenError
 
 from .list import list_cmd
 from .make import make_group
+from .publish import publish_cmd
 from .score import score_cmd
 from .validate import validate_cmd
 
@@ -24,6 +25,7 @@ def cli() -> None:
 cli.add_command(make_group)
 cli.add_command(list_cmd)
 cli.add_command(validate_cmd)
+cli.add_command(publish_cmd)
 cli.add_command(score_cmd)
 
 

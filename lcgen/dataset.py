@@ -99,6 +99,9 @@ class DatasetWriter:
             if self.stats.get(key, {}).get("n") != n:
                 raise RuntimeError(f"split {key} got {self.stats.get(key, {}).get('n')} rows, expected {n}")
         (self.folder / "README.md").write_text(render_card(self.req, self.stats), encoding="utf-8")
+        from .harness import write_harness_files
+
+        write_harness_files(self.folder, self.req.family, list(self.stats))
 
 
 def card_yaml(stats: OrderedDict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
