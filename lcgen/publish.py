@@ -10,7 +10,6 @@ files, plus the new ``README.md`` and ``coverage.png``) that is deleted afterwar
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
@@ -242,57 +241,24 @@ def render_card(folder: Path, splits: list[SplitFacts], family: str, data_versio
 
 def coverage_png(splits: list[SplitFacts], family: str) -> bytes:
     """Samples per (target length, target depth), one panel per config; the same bytes for the same counts."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from matplotlib.ticker import MaxNLocator
-    except ImportError:
-        raise MissingExtraError("the coverage figure needs matplotlib: pip install 'lcgen[plot]'") from None
-    import numpy as np
+    from .figures import length_depth_png
 
     configs: dict[str, Counter] = {}
     for s in splits:
         configs.setdefault(s.config, Counter()).update(s.cells)
-    cols = min(3, len(configs))
-    rows = -(-len(configs) // cols)
-    fig = Figure(figsize=(4.2 * cols + 1.0, 3.2 * rows + 0.7), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(rows, cols, squeeze=False)
-    vmax = max(max(c.values()) for c in configs.values())
-    image = None
-    for k, (ax, (config, cells)) in enumerate(zip(axes.flat, configs.items())):
-        lengths = sorted({n for n, _ in cells})
-        depths = sorted({d for _, d in cells})
-        grid = np.zeros((len(depths), len(lengths)))
-        for (n, d), v in cells.items():
-            grid[depths.index(d), lengths.index(n)] = v
-        image = ax.imshow(grid, cmap="Blues", vmin=0, vmax=vmax, aspect="auto")
-        ax.set_xticks(range(len(lengths)), [_length_text(n) for n in lengths])
-        ax.set_yticks(range(len(depths)), [f"{d:g}%" for d in depths])
-        if k + cols >= len(configs):
-            ax.set_xlabel("target length (tokens)")
-        if k % cols == 0:
-            ax.set_ylabel("target depth")
-        ax.set_title(f"{config}: {int(grid.sum())} samples", fontsize=10)
-        for i in range(len(depths)):
-            for j in range(len(lengths)):
-                ax.text(j, i, f"{int(grid[i, j])}", ha="center", va="center", fontsize=9,
-                        color="white" if grid[i, j] > vmax / 2 else "black")
-    for ax in list(axes.flat)[len(configs):]:
-        ax.axis("off")
-    bar = fig.colorbar(image, ax=axes, shrink=0.8, label="samples")
-    bar.locator = MaxNLocator(integer=True)
-    bar.update_ticks()
-    fig.suptitle(f"{family}: samples by length and depth")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
-    return buf.getvalue()
-
-
-def _length_text(tokens: int) -> str:
-    from .lengths import length_label
-
-    return length_label(tokens) if tokens else "none"
+    return length_depth_png(
+        configs,
+        title=f"{family}: samples by length and depth",
+        panel_title=lambda config, cells: f"{config}: {int(sum(cells.values()))} samples",
+        cmap="Blues",
+        vmin=0,
+        vmax=max(max(c.values()) for c in configs.values()),
+        colorbar="samples",
+        cell_text=lambda v: f"{int(v)}",
+        x_label="target length (tokens)",
+        y_label="target depth",
+        integer_colorbar=True,
+    )
 
 
 def plan(folder: Path, repo_id: str, version: str, *, branch: str = "main", private: bool = False) -> Plan:

@@ -191,62 +191,29 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def _length_key(label: str) -> float:
-    from .lengths import parse_length
-
-    try:
-        return parse_length(label)
-    except LcgenError:
-        return float("inf")
-
-
 def heatmap_png(report: ScoreReport, metric: str = "strict") -> bytes:
     """Accuracy over length (x) and depth (y), one panel per variant, red (0%) to green (100%)."""
-    try:
-        import matplotlib
+    from .figures import length_depth_png
+    from .lengths import parse_length
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise MissingExtraError("heatmaps need matplotlib: pip install 'lcgen[plot]'") from None
-    import io
-
-    import numpy as np
-
-    grid: dict[str, dict[tuple[str, float], float]] = defaultdict(dict)
+    panels: dict[str, dict[tuple[int, float], float]] = defaultdict(dict)
     for (variant, split, depth), cell in report.cells.items():
-        grid[variant][(split, depth)] = 100.0 * cell.means()[metric]
-    variants = list(grid)
-    cols = min(3, len(variants))
-    rows = (len(variants) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols + 1.2, 3.6 * rows + 0.6), squeeze=False,
-                             layout="constrained")
-    for k, (ax, variant) in enumerate(zip(axes.flat, variants)):
-        lengths = sorted({s for s, _ in grid[variant]}, key=_length_key)
-        depths = sorted({d for _, d in grid[variant]})
-        values = np.full((len(depths), len(lengths)), np.nan)
-        for (s, d), v in grid[variant].items():
-            values[depths.index(d), lengths.index(s)] = v
-        im = ax.imshow(values, cmap="RdYlGn", vmin=0, vmax=100, aspect="auto", origin="upper")
-        ax.set_xticks(range(len(lengths)), lengths)
-        ax.set_yticks(range(len(depths)), [f"{d:g}%" for d in depths])
-        if k // cols == rows - 1 or k + cols >= len(variants):
-            ax.set_xlabel("context length (tokens)")
-        if k % cols == 0:
-            ax.set_ylabel("needle depth")
-        ax.set_title(f"{variant}: {np.nanmean(values):.0f}%", fontsize=10)
-        for i in range(len(depths)):
-            for j in range(len(lengths)):
-                if not np.isnan(values[i, j]):
-                    ax.text(j, i, f"{values[i, j]:.0f}", ha="center", va="center", fontsize=8)
-    for ax in list(axes.flat)[len(variants):]:
-        ax.axis("off")
-    fig.colorbar(im, ax=axes, shrink=0.8, label=f"{metric} accuracy (%)")
-    fig.suptitle(f"{report.family}: {metric} accuracy by length and depth")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
+        try:
+            length = parse_length(split)
+        except LcgenError:  # an unbounded split such as "n64"
+            length = 0
+        panels[variant][(length, depth)] = 100.0 * cell.means()[metric]
+    return length_depth_png(
+        panels,
+        title=f"{report.family}: {metric} accuracy by length and depth",
+        panel_title=lambda variant, cells: f"{variant}: {sum(cells.values()) / len(cells):.0f}%",
+        cmap="RdYlGn",
+        vmin=0,
+        vmax=100,
+        colorbar=f"{metric} accuracy (%)",
+        cell_text=lambda v: f"{v:.0f}",
+        y_label="needle depth",
+    )
 
 
 __all__ = ["DatasetError", "PredictionsError", "load_predictions", "score_dataset", "write_outputs"]
