@@ -35,13 +35,14 @@ VARIANTS = ("single_needle", "multiple_needles", "conditional_needles", "threads
 RATIO_MAX, MEM_MAX_MB, CLI_MAX_S, MEM_LENGTH = 2.5, 500.0, 3.0, 1_000_000
 
 MEM_CODE = """
-import dataclasses, resource, sys
+import dataclasses, sys
 from lcgen.generators.needle_threads import VARIANTS as VARIANTS_PRESETS
 from lcgen.generators.needle_threads import NeedleThreadsParams
 from lcgen.make import SampleSpec, build_sample
 p = dataclasses.asdict(NeedleThreadsParams(**VARIANTS_PRESETS[sys.argv[1]]))
 row = build_sample(SampleSpec("needle-threads", sys.argv[1], int(sys.argv[2]), 50.0, 0, 7, "cl100k_base", p))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent, VmHWM starts afresh at exec
+print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')))
 """
 
 
@@ -60,7 +61,7 @@ def peak_mb(variant: str, length: int) -> float:
     done = subprocess.run([sys.executable, "-c", MEM_CODE, variant, str(length)], capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"memory probe failed for {variant}:\n{done.stderr}")
-    return int(done.stdout.strip().splitlines()[-1]) / 1024  # ru_maxrss is KB on Linux
+    return int(done.stdout.strip().splitlines()[-1]) / 1024  # VmHWM is in kB
 
 
 def cli_seconds() -> float:

@@ -28,13 +28,14 @@ from lcgen.registry import families
 from lcgen.tokenizer import get_tokenizer
 
 MEM_CODE = """
-import dataclasses, resource, sys
+import dataclasses, sys
 from lcgen.make import SampleSpec, build_sample
 from lcgen.registry import families
 fam = families.get("needles")
 p = dataclasses.asdict(fam.params())
 build_sample(SampleSpec("needles", "multi_retrieval", 1_000_000, 50.0, 0, 7, "cl100k_base", p, sys.argv[1]))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent, VmHWM starts afresh at exec
+print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')))
 """
 
 
