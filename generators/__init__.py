@@ -3,4 +3,4 @@
 Third-party families register the same way, found through the ``lcgen.families`` entry points.
 """
 
-from . import ancestral_trace, needle_threads, needles  # noqa: F401
+from . import ancestral_trace, holistic_queries, needle_threads, needles  # noqa: F401

@@ -21,6 +21,7 @@ text is tokenized a second time; the number of full tokenizations is kept in eac
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -190,13 +191,14 @@ def _typical(counts: Sequence[int]) -> tuple[int, int]:
 def _exact(tok: Tokenizer, source: UnitSource, gap: int, seen: Sequence[int]) -> tuple[list[str], list[int]]:
     """Units that sum to exactly ``gap`` tokens, drawn from ``source`` by rejection; fewer if none fit in time.
 
-    A unit is kept only if what remains can still be written as a sum of *typical* unit sizes (sizes seen
-    between the 10th and 90th percentile; a small subset-sum table), so the walk neither waits for rare sizes
-    nor strands itself, even when a small corpus has only a few sentence lengths; the last unit must match
-    exactly. Typical sizes are only ever added, so a remainder once reachable stays reachable.
+    A unit is kept only if what remains can still be written as a sum of *typical* unit sizes (sizes seen at
+    least twice, between the 10th and 90th percentile; a small subset-sum table), so the walk neither waits for
+    rare sizes nor strands itself, even when a small corpus has only a few sentence lengths; the last unit must
+    match exactly. Typical sizes are only ever added, so a remainder once reachable stays reachable.
     """
     lo, hi = _typical(seen)
-    sizes = frozenset(c for c in seen if lo <= c <= hi)
+    sightings = Counter(seen)
+    sizes = frozenset(c for c, n in sightings.items() if n >= 2 and lo <= c <= hi)
     table = _Sums(sizes, gap)
     units: list[str] = []
     counts: list[int] = []
@@ -205,7 +207,8 @@ def _exact(tok: Tokenizer, source: UnitSource, gap: int, seen: Sequence[int]) ->
             break
         unit = source.draw()
         c = tok.count(unit)
-        if lo <= c <= hi and c not in sizes:
+        sightings[c] += 1
+        if lo <= c <= hi and c not in sizes and sightings[c] >= 2:
             sizes = sizes | {c}
             table = _Sums(sizes, gap)
         if c == gap or (c < gap and table[gap - c]):

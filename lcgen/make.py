@@ -134,8 +134,11 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
         from .haystack import get_haystack
 
         extra["haystack"] = get_haystack(spec.haystack)
-    if "length" in inspect.signature(fam.plan).parameters:
+    declared = inspect.signature(fam.plan).parameters
+    if "length" in declared:
         extra["length"] = spec.length  # e.g. filler only when a length is asked for, or a density of it
+    if "tokenizer" in declared:
+        extra["tokenizer"] = tok  # e.g. to size a share of the context in its tokens
     sp = fam.plan(params, spec.variant, spec.depth, rng, **extra)
     built = assemble(tok, spec.length, sp.plan)
     meta = {

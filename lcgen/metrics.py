@@ -65,10 +65,19 @@ def score_list(answers: list[str], prediction: str) -> dict[str, float]:
     return {"strict": strict, "partial": hits / len(answers) if answers else 0.0}
 
 
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
 def score_text(answer: str, prediction: str) -> dict[str, float]:
-    """Strict: the reply is the answer alone. Partial: the answer appears in the reply."""
+    """Strict: the reply is the answer alone. Partial: the answer appears in the reply (a number as a number,
+    so "12" is not found inside "2012")."""
     strict = float(_clean(prediction) == answer)
-    return {"strict": strict, "partial": float(strict or answer in prediction or _norm(answer) in _norm(prediction))}
+    if _NUMBER.fullmatch(answer):
+        value = float(answer.replace(",", ""))
+        found = any(float(n.replace(",", "")) == value for n in _NUMBER.findall(prediction) if n.strip(","))
+    else:
+        found = answer in prediction or _norm(answer) in _norm(prediction)
+    return {"strict": strict, "partial": float(strict or found)}
 
 
 def score_boxed(answers: list[str], prediction: str) -> dict[str, float]:

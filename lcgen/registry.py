@@ -102,8 +102,9 @@ def family(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a planning function as family ``name``; the function itself is returned unchanged.
 
-    ``plan(params, variant, depth, rng[, haystack=...][, length=...])`` returns a SamplePlan; ``length`` (the
-    target in tokens, None when omitted) is passed when the function declares it. ``uses_haystack`` adds the
+    ``plan(params, variant, depth, rng[, haystack=...][, length=...][, tokenizer=...])`` returns a SamplePlan;
+    ``length`` (the target in tokens, None when omitted) and ``tokenizer`` are passed when the function declares
+    them. ``uses_haystack`` adds the
     ``--haystack`` option; ``unbounded_split`` lets ``--len`` be omitted, naming the split from the params.
     """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,8 +58,11 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any]) -> tuple[list[str
     """Problems found in one row (empty when it passes) and its anchor depth error in percent points."""
     problems: list[str] = []
     fam = oracles.get(row["task"])
+    # The answer must come from input and question alone; meta is handed over only so that an oracle can compare
+    # what it measures (a density, a position) with what was requested.
+    view = {k: row[k] for k in ("input", "question", "variant", "meta", "tokenizer_spec") if k in row}
     try:
-        got = fam({"input": row["input"], "question": row["question"], "variant": row["variant"]})
+        got = fam(view)
     except (KeyError, ValueError, IndexError) as exc:
         return [f"oracle could not solve the sample ({type(exc).__name__}: {exc})"], 0.0
     problems.extend(got.problems)
@@ -69,7 +73,8 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any]) -> tuple[list[str
     if row["question"] not in row["input"]:
         problems.append("question is not part of input")
     for item in got.answers:
-        if item in row["question"]:
+        # Whole tokens only: "7" inside "$57,000" is not a leak.
+        if re.search(rf"(?<![\w.]){re.escape(item)}(?![\w]|\.\d)", row["question"]):
             problems.append(f"answer item {item!r} leaks into the question")
     spec = row["tokenizer_spec"]
     tok = tokenizers.get(spec) or tokenizers.setdefault(spec, get_tokenizer(spec))

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# A fresh datasets cache per test session: it keys local folders by path, and pytest reuses temporary paths.
+os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="lcgen-tests-hf-"))
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 

@@ -66,14 +66,15 @@ def test_layout_and_card(made):
     assert not list(made.parent.glob(".*incomplete*"))
 
 
-def test_load_dataset_round_trip_offline(made):
+def test_load_dataset_round_trip_offline(made, tmp_path):
     datasets = pytest.importorskip("datasets")
     import os
 
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     for config in [c["config_name"] for c in read_card(made)["configs"]]:
         for split in ("1500", "4Ki"):
-            ds = datasets.load_dataset(str(made), config, split=split)
+            # A private cache: datasets keys local folders by path, and pytest reuses temporary paths.
+            ds = datasets.load_dataset(str(made), config, split=split, cache_dir=str(tmp_path / "cache"))
             direct = pq.read_table(next(made.glob(f"data/{config}/{split}-*.parquet"))).to_pylist()
             assert ds.num_rows == 4
             assert [dict(r) for r in ds] == direct
