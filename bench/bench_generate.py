@@ -1,4 +1,4 @@
-"""Benchmark of sample generation (needle-threads) against its physical limit.
+"""Benchmark of sample generation (any family; needle-threads by default) against its physical limit.
 
 Every sample ends as one text that must be tokenized at least once to know its length, so the floor on the cost of
 building a sample is one tiktoken ``encode_ordinary`` of the final text. This script measures, in one run:
@@ -6,10 +6,11 @@ building a sample is one tiktoken ``encode_ordinary`` of the final text. This sc
 1. build_sample seconds per (length, variant) (median over ``--repeats`` indexes, depth 50) next to the seconds of one
    ``tok.encode`` of the same input, and their ratio (target: gen/encode <= 2.5 at 1M);
 2. whether the cost is linear in length: microseconds per 1k tokens at each length, side by side;
-3. peak RSS of a fresh process that builds one 1M sample (single_needle, threads), target <= 500 MB;
+3. peak RSS (VmHWM) of a fresh process that builds one 1M sample (first two variants), target <= 500 MB;
 4. wall clock of the ``lcgen make`` CLI for one 1M sample, target <= 3 s (unless --skip-cli).
 
-Run: python bench/bench_generate.py [--lengths 128k,1M] [--repeats 3] [--variants a,b] [--skip-cli]
+Run: python bench/bench_generate.py [--family needle-threads] [--lengths 128k,1M] [--repeats 3] [--variants a,b]
+     [--skip-cli]
 """
 
 from __future__ import annotations
@@ -24,31 +25,31 @@ import tempfile
 import time
 from pathlib import Path
 
-from lcgen.generators.needle_threads import VARIANTS as VARIANTS_PRESETS
-from lcgen.generators.needle_threads import NeedleThreadsParams
 from lcgen.lengths import length_label, parse_lengths
 from lcgen.make import SampleSpec, build_sample
+from lcgen.registry import families
 from lcgen.tokenizer import get_tokenizer
 
 FAMILY, TOKENIZER, SEED, DEPTH = "needle-threads", "cl100k_base", 7, 50.0
-VARIANTS = ("single_needle", "multiple_needles", "conditional_needles", "threads", "multi_threads", "branched_threads")
 RATIO_MAX, MEM_MAX_MB, CLI_MAX_S, MEM_LENGTH = 2.5, 500.0, 3.0, 1_000_000
 
 MEM_CODE = """
-import dataclasses, sys
-from lcgen.generators.needle_threads import VARIANTS as VARIANTS_PRESETS
-from lcgen.generators.needle_threads import NeedleThreadsParams
-from lcgen.make import SampleSpec, build_sample
-p = dataclasses.asdict(NeedleThreadsParams(**VARIANTS_PRESETS[sys.argv[1]]))
-row = build_sample(SampleSpec("needle-threads", sys.argv[1], int(sys.argv[2]), 50.0, 0, 7, "cl100k_base", p))
+import sys
+sys.path.insert(0, sys.argv[4])
+from bench_generate import spec
+from lcgen.make import build_sample
+build_sample(spec(sys.argv[1], sys.argv[2], int(sys.argv[3]), 0))
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent, VmHWM starts afresh at exec
 print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')))
 """
 
 
-def spec(variant: str, length: int, index: int) -> SampleSpec:
-    params = dataclasses.asdict(NeedleThreadsParams(**VARIANTS_PRESETS[variant]))  # the variant's own preset
-    return SampleSpec(FAMILY, variant, length, DEPTH, index, SEED, TOKENIZER, params)
+def spec(family: str, variant: str, length: int, index: int) -> SampleSpec:
+    """One sample of ``variant`` with the variant's own preset (and the procedural haystack where one is used)."""
+    fam = families.get(family)
+    params = dataclasses.asdict(fam.params(**fam.variants[variant]))
+    haystack = "procedural" if fam.uses_haystack else None
+    return SampleSpec(family, variant, length, DEPTH, index, SEED, TOKENIZER, params, haystack)
 
 
 def timed(fn, *args):
@@ -57,19 +58,21 @@ def timed(fn, *args):
     return time.perf_counter() - start, out
 
 
-def peak_mb(variant: str, length: int) -> float:
-    done = subprocess.run([sys.executable, "-c", MEM_CODE, variant, str(length)], capture_output=True, text=True)
+def peak_mb(family: str, variant: str, length: int) -> float:
+    here = str(Path(__file__).resolve().parent)
+    done = subprocess.run([sys.executable, "-c", MEM_CODE, family, variant, str(length), here],
+                          capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"memory probe failed for {variant}:\n{done.stderr}")
     return int(done.stdout.strip().splitlines()[-1]) / 1024  # VmHWM is in kB
 
 
-def cli_seconds() -> float:
+def cli_seconds(family: str, variant: str) -> float:
     exe = shutil.which("lcgen")
     cmd = [exe] if exe else [sys.executable, "-m", "lcgen"]
     with tempfile.TemporaryDirectory(prefix="lcgen-bench-") as tmp:
         out = Path(tmp) / "out"
-        cmd += ["make", FAMILY, "--len", "1M", "--seed", str(SEED), "--variants", "single_needle",
+        cmd += ["make", family, "--len", "1M", "--seed", str(SEED), "--variants", variant,
                 "--depths", "50", "--out", str(out), "--workers", "1"]
         seconds, done = timed(lambda: subprocess.run(cmd, capture_output=True, text=True))
         if done.returncode != 0:
@@ -86,15 +89,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lengths", default="128k,1M", help="comma list of target lengths (default 128k,1M)")
     ap.add_argument("--repeats", type=int, default=3, help="samples (indexes) per cell; median is reported")
-    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma list of variants (default: all six)")
+    ap.add_argument("--family", default=FAMILY, help=f"family to measure (default {FAMILY})")
+    ap.add_argument("--variants", default="", help="comma list of variants (default: all of the family's)")
     ap.add_argument("--skip-cli", action="store_true", help="do not time the lcgen make CLI")
     args = ap.parse_args()
     lengths = parse_lengths(args.lengths)
-    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    family = args.family
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()] or families.get(family).variant_names()
     repeats = max(1, args.repeats)
 
     tok = get_tokenizer(TOKENIZER)  # warm-up: tokenizer load, imports, one small sample and encode
-    tok.encode(build_sample(spec(variants[0], 4096, 0))["input"])
+    tok.encode(build_sample(spec(family, variants[0], 4096, 0))["input"])
 
     print(f"{'length':>7} {'variant':<20} {'tokens':>9} {'gen s':>8} {'encode s':>9} {'gen/enc':>8} {'target':>7}")
     results: dict[tuple[int, str], tuple[float, float, int]] = {}
@@ -102,7 +107,7 @@ def main() -> None:
         for variant in variants:
             gens, row = [], None
             for index in range(repeats):
-                seconds, built = timed(build_sample, spec(variant, length, index))
+                seconds, built = timed(build_sample, spec(family, variant, length, index))
                 gens.append(seconds)
                 row = row or built
             text = row["input"]
@@ -120,14 +125,14 @@ def main() -> None:
         print(f"{variant:<20} " + " ".join(f"{p:>9.1f}" for p in per) + f" {max(per) / min(per):>8.2f}")
 
     print(f"\npeak memory (fresh process, one {length_label(MEM_LENGTH)} sample)")
-    mems = {v: peak_mb(v, MEM_LENGTH) for v in ("single_needle", "threads")}
+    mems = {v: peak_mb(family, v, MEM_LENGTH) for v in variants[:2]}
     for variant, mb in mems.items():
         print(f"  {variant:<20} {mb:8.1f} MB   target <= {MEM_MAX_MB:g} MB")
 
     cli = None
     if not args.skip_cli:
-        cli = cli_seconds()
-        command = "lcgen make ... --len 1M --variants single_needle --depths 50 --workers 1"
+        cli = cli_seconds(family, variants[0])
+        command = f"lcgen make {family} --len 1M --variants {variants[0]} --depths 50 --workers 1"
         print(f"\nCLI wall clock ({command}): {cli:.2f} s   target <= {CLI_MAX_S:g} s")
 
     print("\ntargets")
