@@ -69,8 +69,9 @@ def comparison_frames(lang: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=4)
 def looks_like_needle(lang: str) -> Callable[[str], bool]:
     """True for text some needle phrasing could read as a needle (a cheap keyword test guards the full one)."""
-    words = [w for dims in DIMENSIONS[lang] for w in dims[1:3]]
-    keys = re.compile("|".join([VALUE] + [re.escape(w) for w in words]))
+    # Every fact holds a code; every comparison holds its frame's longest literal ("than", "Compared with", "比").
+    literals = {max(re.split(r"\{\{\s*\w+\s*\}\}", f), key=len) for f in comparison_frames(lang)}
+    keys = re.compile("|".join([VALUE] + sorted(map(re.escape, literals))))
     patterns = needle_patterns(lang)
     return lambda text: bool(keys.search(text)) and any(rx.search(text) for rx in patterns)
 

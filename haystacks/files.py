@@ -16,6 +16,7 @@ from lcgen.haystack import Haystack, register_haystack
 
 from .sentences import split_sentences
 
+CHUNK = 256  # sentences handed over at a time
 MIN_SENTENCES = 20  # below this a corpus would repeat itself every few hundred tokens
 
 
@@ -43,13 +44,15 @@ def load_documents(texts: list[tuple[str, str]], what: str) -> list[list[str]]:
     return docs
 
 
-def cycle_documents(docs: list[list[str]], rng: random.Random, lang: str) -> Iterator[list[str]]:
-    """Documents in a seeded order, reshuffled every pass."""
+def cycle_documents(docs: list[list[str]], rng: random.Random) -> Iterator[list[str]]:
+    """Documents in a seeded order, reshuffled every pass; a long document comes in consecutive chunks, so a
+    sample that needs a few thousand sentences never handles a whole book."""
     order = list(range(len(docs)))
     while True:
         rng.shuffle(order)
         for i in order:
-            yield [c for c in (clean_sentence(s, lang) for s in docs[i]) if c]
+            for start in range(0, len(docs[i]), CHUNK):
+                yield docs[i][start : start + CHUNK]
 
 
 @register_haystack
@@ -71,10 +74,13 @@ class FilesHaystack(Haystack):
             raise HaystackError(f"--haystack: folder {arg} holds no files")
         texts = [(str(p), _read_text(p)) for p in paths]
         self.docs = load_documents(texts, arg)
+        self._cleaned: dict[str, list[list[str]]] = {}
         self.description = f"{len(paths)} local text file(s) from {root.name or arg}"
 
     def documents(self, rng: random.Random, lang: str, avoid: Collection[str] = ()) -> Iterator[list[str]]:
-        return cycle_documents(self.docs, rng, lang)
+        if lang not in self._cleaned:  # once per process and language, not on every visit of a document
+            self._cleaned[lang] = [[c for c in (clean_sentence(s, lang) for s in doc) if c] for doc in self.docs]
+        return cycle_documents(self._cleaned[lang], rng)
 
 
 def _read_text(path: Path) -> str:

@@ -431,10 +431,7 @@ def _generate(rng: random.Random, templates: list[tuple[Any, tuple[tuple[str, in
             ctx["k"] = [getrandbits(30) for _ in range(N_CHOICES)]
             ctx.update(const)
             doc = [s for s in (line.strip() for line in template.render(ctx).split("\n")) if s]
-            if not avoid:
-                break
-            bad = [s for s in doc if _mentions(s, avoid)]
-            if not bad:
+            if not avoid or not _mentions("\n".join(doc), avoid):  # one check per document, not per sentence
                 break
             if attempt == RETRIES:
                 doc = [s for s in doc if not _mentions(s, avoid)]

@@ -80,7 +80,8 @@ class SentenceUnits:
         self._reject = reject
         self._avoid = sorted({a.lower() for a in avoid if a})
         self._docs = haystack.documents(rng, lang, frozenset(avoid))
-        self._pending: list[str] = []
+        self._pending: list[str] = []  # units of the current document, already formatted
+        self._next = 0
         self.dropped = 0
 
     def _clean(self, sentence: str) -> bool:
@@ -89,8 +90,8 @@ class SentenceUnits:
             return False
         return self._reject is None or not self._reject(sentence)
 
-    def draw(self) -> str:
-        while not self._pending:
+    def _refill(self) -> None:
+        while self._next >= len(self._pending):
             doc = next(self._docs)
             # One check of the whole document first: nearly all documents are clean, and one search over the
             # joined text is far cheaper than one per sentence (no pattern spans a newline).
@@ -99,11 +100,22 @@ class SentenceUnits:
             else:
                 kept = [s for s in doc if s and self._clean(s)]
             self.dropped += len(doc) - len(kept)
-            self._pending = kept[::-1]
-        return unit_text(self._pending.pop(), self.lang)
+            self._pending = [unit_text(s, self.lang) for s in kept]
+            self._next = 0
+
+    def draw(self) -> str:
+        self._refill()
+        self._next += 1
+        return self._pending[self._next - 1]
 
     def draw_many(self, n: int) -> list[str]:
-        return [self.draw() for _ in range(n)]
+        out: list[str] = []
+        while len(out) < n:
+            self._refill()
+            take = min(n - len(out), len(self._pending) - self._next)
+            out.extend(self._pending[self._next : self._next + take])
+            self._next += take
+        return out
 
 
 __all__ = ["DEFAULT_HAYSTACK", "Haystack", "SentenceUnits", "get_haystack", "haystacks", "register_haystack"]

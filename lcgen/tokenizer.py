@@ -47,7 +47,17 @@ class TokenIndex:
     def tokens_at(self, char_offsets: Sequence[int]) -> np.ndarray:
         """Vectorised :meth:`token_at`."""
         pos = np.asarray(char_offsets, dtype=np.int64)
-        if self._unit == "bytes" and not self.text.isascii():
+        if self._unit == "bytes" and len(pos) <= 64 and self._byte_at is None and not self.text.isascii():
+            # A few offsets: encode the text once, piece by piece between the sorted offsets.
+            order = np.argsort(pos, kind="stable")
+            done, at, converted = 0, 0, np.empty_like(pos)
+            for i in order:
+                end = int(pos[i])
+                done += len(self.text[at:end].encode())
+                at = end
+                converted[i] = done
+            pos = converted
+        elif self._unit == "bytes" and not self.text.isascii():
             if self._byte_at is None:
                 points = np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32)
                 widths = 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000)
