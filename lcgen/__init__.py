@@ -19,4 +19,24 @@ if (_root / "pyproject.toml").is_file() and (_root / "generators").is_dir():
 
 from .errors import LcgenError, ParamError, UnknownNameError  # noqa: E402
 
-__all__ = ["LcgenError", "ParamError", "UnknownNameError", "__version__"]
+# The public API, imported on first use so that ``import lcgen`` (and ``lcgen --help``) stays cheap. Names that
+# are also module names (make, assemble, validate) are reached as ``lcgen.make.make`` and so on.
+_LAZY = {
+    "family": "registry", "oracle": "registry", "families": "registry",
+    "FamilyParams": "params", "param": "params",
+    "Needle": "assemble", "Plan": "assemble", "SamplePlan": "assemble",
+    "MakeRequest": "make", "build_sample": "make", "SampleSpec": "make",
+    "OracleResult": "oracle", "get_tokenizer": "tokenizer", "derive": "rng",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module 'lcgen' has no attribute {name!r}")
+
+
+__all__ = ["LcgenError", "ParamError", "UnknownNameError", "__version__", *_LAZY]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -317,8 +317,6 @@ def _nearest(boundaries: list[int], wanted: float, lowest: int) -> int:
         return j - 1
     return j
 
-
-PlanFn = Callable[..., Plan]
 
 
 CONTEXT_SLOT = "\x00LCGEN-CONTEXT\x00"
