@@ -20,9 +20,9 @@ if (_root / "pyproject.toml").is_file() and (_root / "generators").is_dir():
 from .errors import LcgenError, ParamError, UnknownNameError  # noqa: E402
 
 # The public API, imported on first use so that ``import lcgen`` (and ``lcgen --help``) stays cheap. Names that
-# are also module names (make, assemble, validate) are reached as ``lcgen.make.make`` and so on.
+# are also module names (make, assemble, validate, oracle) are reached as ``lcgen.make.make`` and so on.
 _LAZY = {
-    "family": "registry", "oracle": "registry", "families": "registry",
+    "family": "registry", "families": "registry",
     "FamilyParams": "params", "param": "params",
     "Needle": "assemble", "Plan": "assemble", "SamplePlan": "assemble",
     "MakeRequest": "make", "build_sample": "make", "SampleSpec": "make",
