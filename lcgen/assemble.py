@@ -77,7 +77,6 @@ class Assembled:
     context_tokens: int
     max_unit_tokens: int
     tokenizations: int
-    counts: dict[str, Any] = field(default_factory=dict)
 
 
 _MAX_EXACT_DRAWS = 4_000
@@ -111,7 +110,7 @@ def assemble(tok: Tokenizer, target: int | None, plan: Plan) -> Assembled:
     shortfall = budget - sum(counts)
     tokenizations = 0
     for _attempt in range(4):
-        text, offsets, span = _layout(plan, units, counts, needle_counts, open_n, close_n, head_n)
+        text, offsets, span = _layout(plan, units, counts, needle_counts, open_n, close_n)
         index = tok.index(text)
         tokenizations += 1
         drift = index.n_tokens - (target - shortfall)
@@ -133,7 +132,6 @@ def assemble(tok: Tokenizer, target: int | None, plan: Plan) -> Assembled:
         context_tokens=ctx_tokens,
         max_unit_tokens=max(counts + needle_counts, default=0),
         tokenizations=tokenizations,
-        counts={"head": head_n, "tail": trail_n - close_n, "needles": sum(needle_counts), "units": len(units)},
     )
 
 
@@ -264,7 +262,6 @@ def _layout(
     needle_counts: list[int],
     open_n: int,
     close_n: int,
-    head_n: int,
 ) -> tuple[str, list[int], tuple[int, int]]:
     """Interleave needles into the filler at the boundaries nearest their depths; return text and offsets."""
     context_total = open_n + sum(counts) + sum(needle_counts) + close_n

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Generic, TypeVar
 
@@ -68,7 +68,6 @@ class FamilySpec:
     unbounded_split: Callable[[Any], str] | None = None  # set: --len may be omitted (context = needles alone)
     metric: str = ""
     difficulty: tuple[str, ...] = ()  # meta keys `lcgen score` breaks results down by
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def variant_names(self) -> list[str]:
         return list(self.variants)

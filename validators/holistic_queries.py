@@ -237,8 +237,7 @@ def _check_request(row, units, relevant, span, inner_end, q, problems) -> None:
 
     meta = json.loads(row["meta"]) if isinstance(row["meta"], str) else row["meta"]
     params = meta["params"]
-    tok = get_tokenizer(row.get("tokenizer_spec") or row["tokenizer"])
-    index = tok.index(row["input"])
+    index = row.get("token_index") or get_tokenizer(row.get("tokenizer_spec") or row["tokenizer"]).index(row["input"])
     first, last = (int(x) for x in index.tokens_at(list(span)))
     ctx = last - first
     starts = index.tokens_at([o for o, _ in units] + [inner_end]).tolist()
