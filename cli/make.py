@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import shlex
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
 from lcgen.errors import ParamError
 from lcgen.lengths import parse_lengths
+from lcgen.rng import MAX_SEED
 from lcgen.params import choices_of, field_type, option_name
 from lcgen.registry import FamilySpec, families
 
@@ -68,6 +68,27 @@ def _knob_option(cls: type, f: dataclasses.Field) -> click.Option:
     return click.Option([option_name(f.name)], **kwargs)
 
 
+UNRECORDED = {"--out": True, "--workers": True, "--overwrite": False}
+"""Options that do not change a single row (name: takes a value); the card's command leaves them out, so the card
+is the same whatever folder or worker count was used."""
+
+
+def recorded_command(family: str, args: list[str]) -> str:
+    """The command line the card records: the user's own spelling, less the options in ``UNRECORDED``."""
+    kept: list[str] = []
+    skip_value = False
+    for arg in args:
+        if skip_value:
+            skip_value = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in UNRECORDED:
+            skip_value = UNRECORDED[name] and "=" not in arg
+            continue
+        kept.append(arg)
+    return " ".join(["lcgen", "make", family] + ([shlex.join(kept)] if kept else []))
+
+
 def family_command(spec: FamilySpec) -> click.Command:
     """The click command for one family: common controls, then the family's knobs."""
 
@@ -77,16 +98,16 @@ def family_command(spec: FamilySpec) -> click.Command:
         overrides = {f.name: kw.pop(f.name) for f in dataclasses.fields(spec.params) if kw.get(f.name) is not None}
         for f in dataclasses.fields(spec.params):
             kw.pop(f.name, None)
-        command = "lcgen make " + spec.name + " " + shlex.join(sys.argv[sys.argv.index(spec.name) + 1:]) \
-            if spec.name in sys.argv else "lcgen make " + spec.name
-        run_make(spec.name, overrides=overrides, command=command.strip(), **kw)
+        given = sys.argv[sys.argv.index(spec.name) + 1:] if spec.name in sys.argv else []
+        run_make(spec.name, overrides=overrides, command=recorded_command(spec.name, given), **kw)
 
     len_help = "Target length(s) in tokens: 4096, 128k, 1M, 128Ki, or a comma list."
     if spec.unbounded_split is not None:
         len_help += " Omit it to make the context from the needles alone."
     params: list[click.Parameter] = [
         click.Option(["--len", "lengths"], type=LengthList(), required=spec.unbounded_split is None, help=len_help),
-        click.Option(["--seed"], type=int, default=0, show_default=True, help="Seed of the whole run."),
+        click.Option(["--seed"], type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+                     help="Seed of the whole run, 0 to 2^63-1."),
         click.Option(["--variants"], default=None, metavar="A,B",
                      help=f"Variants to make (default: all): {', '.join(spec.variant_names())}."),
         click.Option(["--depths"], type=DepthList(), default="0,25,50,75,100", show_default=True,
@@ -95,7 +116,7 @@ def family_command(spec: FamilySpec) -> click.Command:
                      help="Samples per (variant, length, depth)."),
         click.Option(["--tokenizer"], default="cl100k_base", show_default=True,
                      help="cl100k_base, o200k_base, or the path of a local tokenizer.json."),
-        click.Option(["--out"], type=click.Path(path_type=Path), default=None,
+        click.Option(["--out"], type=str, default=None,
                      help="Output folder (default: a name derived from the arguments)."),
         click.Option(["--overwrite"], is_flag=True, help="Replace an existing non-empty --out."),
         click.Option(["--workers"], type=click.IntRange(0, 256), default=0, show_default=True,
@@ -105,6 +126,9 @@ def family_command(spec: FamilySpec) -> click.Command:
         sources = "procedural, files:PATH, hf:REPO[:CONFIG]:COLUMN[@REV]"
         params.append(click.Option(["--haystack"], default="procedural", show_default=True,
                                    help=f"Text to hide needles in: {sources}."))
+        params.append(click.Option(["--allow-repeat"], is_flag=True,
+                                   help="Let a corpus smaller than a sample repeat its sentences (recorded in meta "
+                                        "and the card); without it such a sample is refused."))
     params += [_knob_option(spec.params, f) for f in dataclasses.fields(spec.params)]
     return click.Command(
         spec.name,

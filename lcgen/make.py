@@ -5,24 +5,30 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from ._version import __version__
 from .assemble import assemble
 from .dataset import DatasetWriter
-from .errors import OutputError, OutputExistsError, ParamError
+from .errors import OutputError, ParamError
 from .lengths import length_label
+from .output import (
+    check_replaceable,
+    check_target,
+    describe_os_error,
+    locked,
+    remove_stale_temps,
+    swap_into_place,
+    temp_path,
+)
 from .params import build_params
 from .registry import FamilySpec, families
-from .rng import derive
+from .rng import MAX_SEED, derive
 from .tokenizer import DEFAULT_TOKENIZER, get_tokenizer
 
 DEFAULT_DEPTHS = (0.0, 25.0, 50.0, 75.0, 100.0)
@@ -41,6 +47,7 @@ class SampleSpec:
     tokenizer: str
     params: dict[str, Any]
     haystack: str | None = None
+    allow_repeat: bool = False  # a haystack smaller than the sample may repeat its sentences (recorded in meta)
 
     @property
     def label(self) -> str:
@@ -68,12 +75,15 @@ class MakeRequest:
     overrides: dict[str, Any] = field(default_factory=dict)
     command: str = ""
     haystack: str | None = None
+    allow_repeat: bool = False
 
     def spec(self) -> FamilySpec:
         return families.get(self.family)
 
     def variant_list(self) -> list[str]:
         spec = self.spec()
+        if self.variants is not None and (not self.variants or not all(v.strip() for v in self.variants)):
+            raise ParamError(f"--variants: {','.join(self.variants)!r} has an empty name; list variants as A,B")
         chosen = list(self.variants) if self.variants else spec.variant_names()
         for v in chosen:
             spec.check_variant(v)
@@ -84,10 +94,14 @@ class MakeRequest:
     def check(self) -> None:
         """Validate everything before any work starts, so a bad input never leaves output behind."""
         spec = self.spec()
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise ParamError(f"--seed: {self.seed!r} must be an integer from 0 to {MAX_SEED} (2^63-1)")
         if not self.lengths and spec.unbounded_split is None:
             raise ParamError(f"--len: {spec.name} needs at least one length")
         if self.haystack is not None and not spec.uses_haystack:
             raise ParamError(f"--haystack: {spec.name} makes its own context and takes no haystack")
+        if self.allow_repeat and not spec.uses_haystack:
+            raise ParamError(f"--allow-repeat: {spec.name} makes its own context and takes no haystack")
         for d in self.depths:
             if not 0.0 <= d <= 100.0:
                 raise ParamError(f"--depths: {d:g} is outside 0-100")
@@ -118,7 +132,7 @@ class MakeRequest:
                     for index in range(self.samples):
                         out.append(
                             SampleSpec(self.family, variant, length, float(depth), index, self.seed, self.tokenizer,
-                                       params, self.haystack_spec())
+                                       params, self.haystack_spec(), self.allow_repeat)
                         )
         return out
 
@@ -178,8 +192,9 @@ def iter_rows(specs: Sequence[SampleSpec], workers: int) -> Iterator[dict[str, A
         for s in specs:
             yield build_sample(s)
         return
-    # spawn, not fork: the parent may hold tokenizer threads, and each sample depends only on its spec anyway.
-    with ProcessPoolExecutor(max_workers=min(workers, len(specs)), mp_context=get_context("spawn")) as pool:
+    from .workers import worker_pool
+
+    with worker_pool(min(workers, len(specs))) as pool:
         yield from pool.map(build_sample, specs, chunksize=1)
 
 
@@ -196,25 +211,13 @@ def default_out(req: MakeRequest) -> Path:
         "overrides": req.overrides,
         "tokenizer": req.tokenizer if req.tokenizer != DEFAULT_TOKENIZER else None,
         "haystack": req.haystack if req.haystack not in (None, "procedural") else None,
+        "allow_repeat": req.allow_repeat or None,
     }
     if any(v for v in extra.values()):
         import hashlib
 
         name += "-" + hashlib.sha256(json.dumps(extra, sort_keys=True).encode()).hexdigest()[:8]
     return Path(name)
-
-
-def prepare_out(out: Path, overwrite: bool) -> None:
-    """Refuse an existing non-empty folder (unless overwriting) or an unwritable parent, before any work."""
-    if out.exists() and not out.is_dir():
-        raise OutputExistsError(f"--out: {out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise OutputExistsError(f"--out: {out} exists and is not empty (use --overwrite to replace it)")
-    parent = out.resolve().parent
-    if not parent.is_dir():
-        raise OutputError(f"--out: parent folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"--out: cannot write in {parent}")
 
 
 @dataclass
@@ -225,32 +228,51 @@ class MakeResult:
     seconds: float
 
 
-def make(req: MakeRequest, out: Path, *, overwrite: bool = False, workers: int = 1, progress: Any = None) -> MakeResult:
-    """Write the dataset of ``req`` to ``out``: into a hidden temporary folder first, renamed into place at the end."""
+def make(
+    req: MakeRequest,
+    out: Path,
+    *,
+    overwrite: bool = False,
+    workers: int = 1,
+    progress: Any = None,
+    notify: Callable[[str], None] | None = None,
+) -> MakeResult:
+    """Write the dataset of ``req`` to ``out``: into a hidden temporary folder first, renamed into place at the end.
+
+    The target is locked for the whole run, and a folder it replaces must be an lcgen dataset (see lcgen.output).
+    """
     start = time.perf_counter()
     req.check()
-    prepare_out(out, overwrite)
-    specs = req.specs()
-    tmp = out.parent / f".{out.name}.incomplete-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    try:
-        tmp.mkdir()
-    except OSError as exc:
-        raise OutputError(f"--out: cannot create {tmp} ({exc.strerror})") from None
-    tokens = 0
-    try:
-        writer = DatasetWriter(tmp, req, specs)
-        for spec, row in zip(specs, iter_rows(specs, workers)):
-            writer.add(row, spec.label)
-            tokens += row["length"]
-            if progress is not None:
-                progress(row)
-        writer.close()
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    target = check_target(out)
+    with locked(target):
+        check_replaceable(target, overwrite)
+        remove_stale_temps(target, notify)
+        specs = req.specs()
+        tmp = temp_path(target)
+        try:
+            tmp.mkdir()
+        except OSError as exc:
+            raise OutputError(f"--out: cannot create {tmp} ({exc.strerror})") from None
+        tokens = 0
+        rows = iter_rows(specs, workers)
+        try:
+            writer = DatasetWriter(tmp, req, specs)
+            for spec, row in zip(specs, rows):
+                writer.add(row, spec.label)
+                tokens += row["length"]
+                if progress is not None:
+                    progress(row)
+            writer.close()
+            swap_into_place(tmp, target, overwrite)
+        except OSError as exc:
+            rows.close()  # stops the workers now
+            shutil.rmtree(tmp, ignore_errors=True)
+            message = describe_os_error(exc, str(out))
+            if message is None:
+                raise
+            raise OutputError(message) from None
+        except BaseException:
+            rows.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return MakeResult(out=out, samples=len(specs), tokens=tokens, seconds=time.perf_counter() - start)

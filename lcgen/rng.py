@@ -6,6 +6,9 @@ import hashlib
 import json
 import random
 
+MAX_SEED = 2**63 - 1
+"""Largest seed of a run: it is stored in an int64 column."""
+
 
 def derive_seed(*labels: object) -> int:
     """A 128-bit seed from the sha256 of the JSON encoding of ``labels`` (stable across processes and machines)."""

@@ -73,9 +73,15 @@ def test_existing_out_is_refused_unless_overwrite(tmp_path):
     assert res.returncode != 0 and res.stderr.count("\n") == 1 and "not empty" in res.stderr
     assert (out / "keep.txt").read_text() == "mine"
     res = run("make", "needle-threads", "--len", "2k", "--out", str(out), "--overwrite", "--variants", "threads",
-              cwd=tmp_path)
-    assert res.returncode == 0, res.stderr
-    assert not (out / "keep.txt").exists() and (out / "README.md").is_file()
+              cwd=tmp_path)  # --overwrite replaces an lcgen dataset only, never a folder of the user's
+    assert res.returncode != 0 and res.stderr.count("\n") == 1 and "not an lcgen dataset" in res.stderr
+    assert (out / "keep.txt").read_text() == "mine"
+    (out / "keep.txt").unlink()
+    for seed in ("1", "2"):
+        res = run("make", "needle-threads", "--len", "2k", "--out", str(out), "--overwrite", "--variants", "threads",
+                  "--seed", seed, cwd=tmp_path)
+        assert res.returncode == 0, res.stderr
+        assert (out / "README.md").is_file() and f"--seed {seed}" in (out / "README.md").read_text()
     file_out = tmp_path / "afile"
     file_out.write_text("x")
     res = run("make", "needle-threads", "--len", "2k", "--out", str(file_out), cwd=tmp_path)
@@ -150,11 +156,9 @@ def test_determinism_across_processes_hash_seeds_and_workers(tmp_path):
     assert a.returncode == 0 and b.returncode == 0, (a.stderr, b.stderr)
     ha, hb = sha256s(tmp_path / "a"), sha256s(tmp_path / "b")
     assert len([k for k in ha if k.endswith(".parquet")]) == 12
-    cards = {k for k in ha if k.endswith("README.md")}
-    assert {k: v for k, v in ha.items() if k not in cards} == {k: v for k, v in hb.items() if k not in cards}
-    # The cards differ only in the command line they record (--out/--workers).
-    strip = lambda p: [line for line in p.read_text().splitlines() if "lcgen make" not in line]  # noqa: E731
-    assert strip(tmp_path / "a" / "README.md") == strip(tmp_path / "b" / "README.md")
+    # Every file, the card included: it leaves out --out and --workers, which change no row.
+    assert ha == hb
+    assert "--workers 1" not in (tmp_path / "a" / "README.md").read_text()
 
 
 def test_interrupt_leaves_nothing_that_looks_complete(tmp_path):
