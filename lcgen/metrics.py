@@ -37,15 +37,17 @@ def _clean(text: str) -> str:
     return text.strip().strip('"').strip("'").strip()
 
 
-def _json_list(text: str) -> list | None:
+def _json_list(text: str) -> list[str] | None:
+    """The reply's JSON list, items as text; None if there is none. Any reply is safe: nesting too deep for the
+    parser (``[[[[...``) and integers past Python's digit limit are no list, not an exception."""
     cleaned = _FENCE.sub("", text.strip()).strip()
     for candidate in (cleaned, cleaned[cleaned.find("[") : cleaned.rfind("]") + 1] if "[" in cleaned else ""):
         try:
             value = json.loads(candidate)
-        except (json.JSONDecodeError, ValueError):
+            if isinstance(value, list):
+                return [str(x) for x in value]
+        except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
             continue
-        if isinstance(value, list):
-            return value
     return None
 
 
@@ -56,10 +58,9 @@ def _norm(text: str) -> str:
 def score_list(answers: list[str], prediction: str) -> dict[str, float]:
     """Strict: the reply is exactly the JSON list asked for. Partial: the share of items it contains."""
     got = _json_list(prediction)
-    strict = float(got is not None and [str(x) for x in got] == list(answers))
-    pool = [str(x) for x in got] if got is not None else None
-    if pool is not None:
-        hits = sum(1 for a in answers if a in pool)
+    strict = float(got is not None and got == list(answers))
+    if got is not None:
+        hits = sum(1 for a in answers if a in got)
     else:
         hits = sum(1 for a in answers if a in prediction)
     return {"strict": strict, "partial": hits / len(answers) if answers else 0.0}
@@ -83,15 +84,18 @@ def score_text(answer: str, prediction: str) -> dict[str, float]:
 def score_boxed(answers: list[str], prediction: str) -> dict[str, float]:
     """Strict: the last \\boxed{} holds exactly the answer. Partial: the same, ignoring case and punctuation."""
     boxed = last_boxed(prediction)
-    gold = answers[0]
-    if boxed is None:
+    if boxed is None or not answers:
         return {"strict": 0.0, "partial": 0.0}
+    gold = answers[0]
     return {"strict": float(boxed == gold), "partial": float(_norm(boxed) == _norm(gold))}
 
 
 def score(task: str, variant: str, answer: str, answers: list[str], prediction: str) -> dict[str, float]:
-    """Score one prediction against a sample's ``answer``/``answers`` the way its family defines."""
-    prediction = prediction or ""
+    """Score one prediction against a sample's ``answer``/``answers`` the way its family defines.
+
+    Total on any prediction: whatever a model or harness returns scores in [0, 1] (a non-text reply as no reply).
+    """
+    prediction = prediction if isinstance(prediction, str) else ""
     if answer.startswith("\\boxed{"):
         return score_boxed(answers, prediction)
     if answer.startswith("["):

@@ -8,7 +8,9 @@ error, since it means the file belongs to another dataset.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .dataset import iter_splits, read_rows
-from .errors import DatasetError, LcgenError, MissingExtraError
+from .errors import DatasetError, LcgenError, MissingExtraError, OutputError
 from .metrics import METRICS, score
 from .registry import families
 
@@ -40,44 +42,84 @@ class Cell:
 
 
 def load_predictions(path: Path) -> dict[str, str]:
-    """id -> prediction text, from any supported format."""
-    if not path.is_file():
+    """id -> prediction text, from any supported format; anything malformed is one error naming file and line."""
+    try:
+        is_file = path.is_file()
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise PredictionsError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not is_file:
         raise PredictionsError(f"{path}: no such predictions file")
     if path.suffix == ".eval":
-        return _inspect_log(path)
-    text = path.read_text(encoding="utf-8", errors="replace")
+        return _inspect_eval(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    except OSError as exc:
+        raise PredictionsError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if not text.strip():
         raise PredictionsError(f"{path}: empty predictions file")
     if path.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise PredictionsError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-        if isinstance(data, dict) and isinstance(data.get("samples"), list):
-            return {str(s["id"]): _inspect_completion(s) for s in data["samples"]}
-        raise PredictionsError(f"{path}: JSON without a samples list (expected an inspect_ai log)")
+        return _inspect_json(path, text)
+    return _jsonl(path, text)
+
+
+def _decode(text: str) -> Any:
+    """``json.loads`` with each way it fails (syntax, nesting, Python's integer digit limit) as one ValueError."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}" if exc.lineno > 1 else f"column {exc.colno}"
+        raise ValueError(f"{exc.msg}: {where}") from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except ValueError as exc:  # an integer longer than sys.get_int_max_str_digits()
+        raise ValueError(str(exc).split(";")[0]) from None
+
+
+def _jsonl(path: Path, text: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(text.split("\n"), 1):  # not splitlines(): U+2028 may sit inside a JSON string
         if not line.strip():
             continue
+        where = f"{path}: line {lineno}"
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise PredictionsError(f"{path}: line {lineno} is not JSON ({exc.msg})") from None
+            record = _decode(line)
+        except ValueError as exc:
+            raise PredictionsError(f"{where} is not JSON ({exc})") from None
         if not isinstance(record, dict):
-            raise PredictionsError(f"{path}: line {lineno} is not a JSON object")
+            raise PredictionsError(f"{where} is not a JSON object")
         if "doc" in record and ("filtered_resps" in record or "resps" in record):  # lm-eval sample log
-            key, pred = record["doc"].get("id"), _first_text(record.get("filtered_resps") or record.get("resps"))
+            doc = record["doc"]
+            if not isinstance(doc, dict):
+                raise PredictionsError(f"{where}: 'doc' is not an object (lm-eval puts the dataset row there)")
+            key = _id(doc.get("id"), f"{where} needs a 'doc.id'")
+            pred = _first_text(record.get("filtered_resps") or record.get("resps"))
+            if pred is None:
+                raise PredictionsError(f"{where}: no text reply in 'filtered_resps' or 'resps'")
         else:
-            key, pred = record.get("id"), record.get("prediction")
-        if key is None or not isinstance(pred, str):
-            raise PredictionsError(f"{path}: line {lineno} needs an 'id' and a text 'prediction'")
-        if str(key) in out:
-            raise PredictionsError(f"{path}: line {lineno} repeats id {key!r}")
-        out[str(key)] = pred
+            key = _id(record.get("id"), f"{where} needs an 'id' (a string)")
+            pred = record.get("prediction")
+            if not isinstance(pred, str):
+                raise PredictionsError(f"{where} needs a text 'prediction'")
+        _put(out, key, pred, where)
     if not out:
         raise PredictionsError(f"{path}: no predictions")
     return out
+
+
+def _id(value: Any, message: str) -> str:
+    """A sample id as text: a string, or an integer (inspect allows both)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise PredictionsError(message)
+    return str(value)
+
+
+def _put(out: dict[str, str], key: str, pred: str, where: str, hint: str = "") -> None:
+    if key in out:
+        raise PredictionsError(f"{where} repeats id {key[:200]!r}{hint}")
+    out[key] = pred
+
+
+_EPOCHS = " (a log of several epochs? lcgen score takes one reply per sample)"
 
 
 def _first_text(value: Any) -> str | None:
@@ -86,27 +128,86 @@ def _first_text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _inspect_completion(sample: dict) -> str:
-    output = sample.get("output") or {}
-    if isinstance(output.get("completion"), str):
-        return output["completion"]
-    choices = output.get("choices") or []
-    if choices:
-        content = (choices[0].get("message") or {}).get("content")
-        if isinstance(content, str):
-            return content
-        if isinstance(content, list):
-            return "".join(c.get("text", "") for c in content if isinstance(c, dict))
-    return ""
+def _inspect_json(path: Path, text: str) -> dict[str, str]:
+    try:
+        data = _decode(text)
+    except ValueError as exc:
+        raise PredictionsError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("samples"), list):
+        raise PredictionsError(f"{path}: JSON without a samples list (expected an inspect_ai log)")
+    if not data["samples"]:
+        raise PredictionsError(f"{path}: no samples (did the inspect run fail?)")
+    out: dict[str, str] = {}
+    for i, sample in enumerate(data["samples"]):
+        where = f"{path}: sample {i}"
+        if not isinstance(sample, dict):
+            raise PredictionsError(f"{where} is not a JSON object")
+        key = _id(sample.get("id"), f"{where} has no 'id' (a string or integer)")
+        _put(out, key, _inspect_completion(sample, where), where, _EPOCHS)
+    return out
 
 
-def _inspect_log(path: Path) -> dict[str, str]:
+def _inspect_completion(sample: dict, where: str) -> str:
+    """The reply as inspect's ``ModelOutput.completion`` gives it: ``completion``, else the first choice's text."""
+    output = _field(sample, "output", dict, where)
+    completion = _field(output, "completion", str, where, "output.")
+    if completion:
+        return completion
+    choices = _field(output, "choices", list, where, "output.")
+    if not choices:
+        return ""
+    first = choices[0]
+    if not isinstance(first, dict):
+        raise PredictionsError(f"{where}: 'output.choices[0]' is not an object")
+    message = _field(first, "message", dict, where, "output.choices[0].")
+    content = message.get("content")
+    if content is None or isinstance(content, str):
+        return content or ""
+    if not isinstance(content, list):
+        raise PredictionsError(f"{where}: 'output.choices[0].message.content' is neither text nor a list")
+    texts = []
+    for j, part in enumerate(content):
+        name = f"output.choices[0].message.content[{j}]"
+        if not isinstance(part, dict):
+            raise PredictionsError(f"{where}: '{name}' is not an object")
+        if part.get("type", "text") == "text":
+            texts.append(_field(part, "text", str, where, f"{name}."))
+    return "\n".join(texts)  # inspect's ChatMessage.text joins text parts with newlines
+
+
+_EMPTY: dict[type, Any] = {dict: {}, list: [], str: ""}
+_KIND = {dict: "an object", list: "a list", str: "text"}
+
+
+def _field(obj: dict, name: str, kind: type, where: str, prefix: str = "") -> Any:
+    """``obj[name]`` if it is of ``kind``, empty if absent or null; any other value is an error naming it."""
+    value = obj.get(name)
+    if value is None:
+        return _EMPTY[kind]
+    if not isinstance(value, kind):
+        raise PredictionsError(f"{where}: '{prefix}{name}' is not {_KIND[kind]}")
+    return value
+
+
+def _inspect_eval(path: Path) -> dict[str, str]:
     try:
         from inspect_ai.log import read_eval_log
     except ImportError:
         raise MissingExtraError(f"{path}: reading .eval logs needs inspect_ai (pip install inspect-ai)") from None
-    log = read_eval_log(str(path))
-    return {str(s.id): (s.output.completion if s.output else "") for s in (log.samples or [])}
+    try:
+        log = read_eval_log(str(path))
+    except Exception as exc:  # noqa: BLE001 - inspect's reader fails in many ways (zip, JSON, pydantic)
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise PredictionsError(f"{path}: not a readable inspect_ai log ({reason[:200]})") from None
+    if not log.samples:
+        raise PredictionsError(f"{path}: no samples (did the inspect run fail?)")
+    out: dict[str, str] = {}
+    for i, sample in enumerate(log.samples):
+        where = f"{path}: sample {i}"
+        key = _id(sample.id, f"{where} has no id")
+        completion = sample.output.completion if sample.output else ""
+        _put(out, key, completion if isinstance(completion, str) else "", where, _EPOCHS)
+    return out
 
 
 @dataclass
@@ -120,7 +221,7 @@ class ScoreReport:
 
 
 def score_dataset(folder: Path, predictions: dict[str, str]) -> ScoreReport:
-    """Score every sample of ``folder``; unknown prediction ids are an error."""
+    """Score every sample of ``folder``; unknown prediction ids are an error, and so is a damaged row."""
     cells: OrderedDict[tuple[str, str, float], Cell] = OrderedDict()
     by_variant: OrderedDict[str, Cell] = OrderedDict()
     by_label: OrderedDict[tuple[str, str, str], Cell] = OrderedDict()
@@ -128,30 +229,88 @@ def score_dataset(folder: Path, predictions: dict[str, str]) -> ScoreReport:
     seen: set[str] = set()
     missing = 0
     family = ""
-    columns = ["id", "task", "variant", "answer", "answers", "target_depth", "meta"]
     for _config, split, files, _ in iter_splits(folder):
-        for row in read_rows(files, columns):
-            family = row["task"]
-            seen.add(row["id"])
-            pred = predictions.get(row["id"])
-            missing += pred is None
-            s = score(row["task"], row["variant"], row["answer"], list(row["answers"]), pred or "")
-            cells.setdefault((row["variant"], split, row["target_depth"]), Cell()).add(s)
-            by_variant.setdefault(row["variant"], Cell()).add(s)
-            overall.add(s)
-            if family in families:
-                meta = json.loads(row["meta"])
-                for key in families.get(family).difficulty:
-                    if key in meta:
-                        by_label.setdefault((row["variant"], key, str(meta[key])), Cell()).add(s)
+        for file in files:
+            for index, row in enumerate(read_rows([file], COLUMNS)):
+                meta = _checked_meta(row, file, index)
+                if row["id"] in seen:
+                    raise DatasetError(f"sample {row['id']}: appears twice in {folder}")
+                family = row["task"]
+                seen.add(row["id"])
+                pred = predictions.get(row["id"])
+                missing += pred is None
+                s = score(row["task"], row["variant"], row["answer"], list(row["answers"]), pred or "")
+                cells.setdefault((row["variant"], split, row["target_depth"]), Cell()).add(s)
+                by_variant.setdefault(row["variant"], Cell()).add(s)
+                overall.add(s)
+                if family in families:
+                    for key, value in _labels(meta, families.get(family).difficulty, row["id"]):
+                        by_label.setdefault((row["variant"], key, value), Cell()).add(s)
     unknown = sorted(set(predictions) - seen)
     if unknown:
         raise PredictionsError(
-            f"{len(unknown)} prediction id(s) are not in {folder}, e.g. {unknown[0]!r}; wrong dataset?"
+            f"{len(unknown)} prediction id(s) are not in {folder}, e.g. {unknown[0][:200]!r}; wrong dataset?"
         )
     if missing == overall.n:
         raise PredictionsError(f"no prediction matches a sample id of {folder}")
     return ScoreReport(cells, by_variant, by_label, overall, missing, family)
+
+
+COLUMNS = ["id", "task", "variant", "answer", "answers", "target_depth", "meta"]
+
+
+def _checked_meta(row: dict[str, Any], file: Path, index: int) -> dict[str, Any]:
+    """Check every column scoring reads and return the parsed ``meta``: a damaged row is an error naming the
+    sample and the column ("sample X: answer is null"), not a crash or a silent 0."""
+    sample = row["id"]
+    if not isinstance(sample, str) or not sample:
+        raise DatasetError(f"{file} row {index}: id is {_what(sample, 'text')}")
+
+    def bad(column: str, value: Any, expected: str) -> DatasetError:
+        return DatasetError(f"sample {sample}: {column} is {_what(value, expected)}")
+
+    for column in ("task", "variant", "answer"):
+        if not isinstance(row[column], str) or not row[column]:
+            raise bad(column, row[column], "text")
+    answers = row["answers"]
+    if not isinstance(answers, list):
+        raise bad("answers", answers, "a list of text")
+    for i, item in enumerate(answers):
+        if not isinstance(item, str):
+            raise bad(f"answers[{i}]", item, "text")
+    if not answers and row["answer"].startswith("\\boxed{"):
+        raise DatasetError(f"sample {sample}: answers is empty (a \\boxed answer needs its content there)")
+    depth = row["target_depth"]
+    if isinstance(depth, bool) or not isinstance(depth, (int, float)) or not math.isfinite(depth):
+        raise bad("target_depth", depth, "a number")
+    if not isinstance(row["meta"], str):
+        raise bad("meta", row["meta"], "JSON text")
+    try:
+        meta = _decode(row["meta"])
+    except ValueError as exc:
+        raise DatasetError(f"sample {sample}: meta is not JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise DatasetError(f"sample {sample}: meta is not a JSON object (a {type(meta).__name__})")
+    return meta
+
+
+def _what(value: Any, expected: str) -> str:
+    """How a bad cell reads in an error: ``null``, ``empty``, ``nan``, or its type and start."""
+    if value is None:
+        return "null"
+    if value == "" or value == []:
+        return "empty"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return f"{type(value).__name__} {repr(value)[:40]}, not {expected}"
+
+
+def _labels(meta: dict[str, Any], keys: tuple[str, ...], sample: str) -> list[tuple[str, str]]:
+    """(difficulty key, value as text) for the family's keys present in ``meta``."""
+    try:
+        return [(key, str(meta[key])) for key in keys if key in meta]
+    except RecursionError:
+        raise DatasetError(f"sample {sample}: meta is nested too deeply") from None
 
 
 def report_json(report: ScoreReport) -> dict[str, Any]:
@@ -171,11 +330,36 @@ def report_json(report: ScoreReport) -> dict[str, Any]:
     }
 
 
-def write_outputs(report: ScoreReport, predictions_path: Path) -> tuple[Path, Path]:
-    """``<stem>.scores.json`` and ``<stem>.heatmap.png`` next to the predictions, each written atomically."""
-    stem = predictions_path.with_suffix("")
-    json_path = stem.parent / f"{stem.name}.scores.json"
-    png_path = stem.parent / f"{stem.name}.heatmap.png"
+DEFAULT_OUT = "lcgen-scores"
+
+
+def out_dir(dataset: Path, out: Path | None) -> Path:
+    """Where results go: ``out``, else ``lcgen-scores/<dataset folder name>`` in the working directory.
+
+    Never beside the predictions by default (a harness's log dir would list our JSON as a log), and never inside
+    the dataset folder, whose files are the dataset.
+    """
+    try:
+        data = dataset.resolve()
+        target = out if out is not None else Path(DEFAULT_OUT) / (data.name or "dataset")
+        resolved = target.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+        raise OutputError(f"cannot write {out or DEFAULT_OUT} ({getattr(exc, 'strerror', None) or exc})") from None
+    if resolved == data or data in resolved.parents:
+        where = f"--out {target}" if out is not None else f"{target} (the default --out)"
+        raise OutputError(f"{where}: inside the dataset folder {dataset}; write scores elsewhere")
+    return target
+
+
+def write_outputs(report: ScoreReport, predictions_path: Path, out: Path) -> tuple[Path, Path]:
+    """``<stem>.scores.json`` and ``<stem>.heatmap.png`` in ``out`` (made if missing), each written atomically;
+    an unwritable target is one error naming it."""
+    stem = predictions_path.with_suffix("").name
+    json_path, png_path = out / f"{stem}.scores.json", out / f"{stem}.heatmap.png"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write {out} ({exc.strerror or exc})") from None
     _atomic_write(json_path, (json.dumps(report_json(report), indent=2) + "\n").encode())
     _atomic_write(png_path, heatmap_png(report))
     return json_path, png_path
@@ -186,6 +370,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         tmp.write_bytes(data)
         os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path} ({exc.strerror or exc})") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -216,4 +404,4 @@ def heatmap_png(report: ScoreReport, metric: str = "strict") -> bytes:
     )
 
 
-__all__ = ["DatasetError", "PredictionsError", "load_predictions", "score_dataset", "write_outputs"]
+__all__ = ["DatasetError", "PredictionsError", "load_predictions", "out_dir", "score_dataset", "write_outputs"]

@@ -55,9 +55,10 @@ def test_references_score_100_and_a_fixed_wrong_answer_0(datasets_made, tmp_path
     bad = write_jsonl(tmp_path / "bad.jsonl", [{"id": r["id"], "prediction": "\\boxed{Nobody}"} for r in rows])
     res = run("score", str(folder), str(bad), cwd=tmp_path)
     assert res.returncode == 0 and "overall: strict 0.0%, partial 0.0%" in res.stdout
-    png = tmp_path / "bad.heatmap.png"
+    out = tmp_path / "lcgen-scores" / family  # lcgen's own folder, named after the dataset folder
+    png = out / "bad.heatmap.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    data = json.loads((tmp_path / "bad.scores.json").read_text())
+    data = json.loads((out / "bad.scores.json").read_text())
     assert data["samples"] == len(rows) and data["overall"]["strict"] == 0.0
     assert {c["variant"] for c in data["cells"]} == {r["variant"] for r in rows}
     if family == "ancestral-trace":
@@ -71,7 +72,7 @@ def test_partial_credit_and_missing_predictions(datasets_made, tmp_path):
             for r in rows]
     res = run("score", str(folder), str(write_jsonl(tmp_path / "half.jsonl", half)), cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    data = json.loads((tmp_path / "half.scores.json").read_text())
+    data = json.loads((tmp_path / "lcgen-scores/needle-threads/half.scores.json").read_text())
     assert data["by_variant"]["multiple_needles"]["strict"] == 0.0
     assert data["by_variant"]["multiple_needles"]["partial"] == pytest.approx(2 / 5)
     assert data["missing_predictions"] == len(rows_of(folder)) - len(rows)
@@ -105,7 +106,7 @@ def test_bad_predictions_are_one_line(datasets_made, tmp_path, content, needle):
     path.write_text(content)
     res = run("score", str(datasets_made["needle-threads"]), str(path), cwd=tmp_path)
     assert res.returncode != 0 and res.stderr.count("\n") == 1 and needle in res.stderr, res.stderr
-    assert not list(tmp_path.glob("p.*.json")) and not list(tmp_path.glob("p.*.png"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.jsonl"]  # no scores, no lcgen-scores/
 
 
 def test_dataset_without_card(tmp_path, datasets_made):
