@@ -19,17 +19,25 @@ def publish_cmd(path: Path, repo_id: str, version: str, branch: str, private: bo
 
     The token comes from HF_TOKEN or the huggingface_hub login cache; it is never printed or written.
     """
-    from lcgen.publish import describe_plan, plan, publish
+    from lcgen.errors import LcgenError
+    from lcgen.publish import describe_plan, plan, publish, redact
 
-    p = plan(path, repo_id, version, branch=branch, private=private)
-    if dry_run:
-        click.echo("dry run: nothing uploaded, nothing contacted")
-        for line in describe_plan(p):
-            click.echo(line)
-        return
-    result = publish(p)
-    click.echo(f"published {p.repo_id} {p.tag}: {len(p.files)} files, {p.total_bytes:,} bytes, "
-               f"commit {result.commit[:12]} on {p.branch}")
-    click.echo(result.url)
+    def say(line: str) -> None:
+        click.echo(redact(line))
+
+    try:
+        p = plan(path, repo_id, version, branch=branch, private=private)
+        if dry_run:
+            say("dry run: nothing uploaded, nothing contacted")
+            for line in describe_plan(p):
+                say(line)
+            return
+        result = publish(p)
+    except LcgenError as exc:  # the one place every refusal passes: no message may carry the token
+        exc.args = (redact(str(exc)), *exc.args[1:])
+        raise
+    say(f"published {p.repo_id} {p.tag}: {len(p.files)} files, {p.total_bytes:,} bytes, "
+        f"commit {result.commit[:12]} on {p.branch}")
+    say(result.url)
     first = p.splits[0]
-    click.echo(f"load: datasets.{p.load_snippet(first.config, first.split)}")
+    say(f"load: datasets.{p.load_snippet(first.config, first.split)}")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import OrderedDict
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -20,7 +20,7 @@ from ._version import __version__
 from .errors import DatasetError
 from .params import choices_of, field_type, option_name
 from .render import render
-from .schema import FIELD_NAMES, SCHEMA, features_yaml
+from .schema import FIELD_NAMES, FIELDS, SCHEMA, features_yaml
 
 if TYPE_CHECKING:
     from .make import MakeRequest, SampleSpec
@@ -194,54 +194,217 @@ def _haystack_facts(req: MakeRequest) -> dict[str, str] | None:
 
 
 def read_card(folder: Path) -> dict[str, Any]:
-    """The YAML header of a dataset folder's README.md."""
+    """The YAML header of a dataset folder's README.md, checked against the shape lcgen's commands read."""
     card = folder / "README.md"
     if not folder.is_dir():
         raise DatasetError(f"{folder}: no such dataset folder")
     if not card.is_file():
         raise DatasetError(f"{folder}: no README.md card; not an lcgen dataset folder")
-    text = card.read_text(encoding="utf-8")
+    if not card.resolve().is_relative_to(folder.resolve()):
+        raise DatasetError(f"{card}: resolves outside the dataset folder; not read")
+    try:
+        text = card.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{card}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x})") from None
+    except OSError as exc:
+        raise DatasetError(f"{card}: cannot be read ({exc.strerror})") from None
     if not text.startswith("---\n") or "\n---\n" not in text[4:]:
         raise DatasetError(f"{card}: no YAML header")
     try:
         header = yaml.safe_load(text[4 : text.index("\n---\n", 4)])
     except yaml.YAMLError as exc:
         raise DatasetError(f"{card}: YAML header does not parse ({str(exc).splitlines()[0]})") from None
-    if not isinstance(header, dict) or not isinstance(header.get("configs"), list):
-        raise DatasetError(f"{card}: YAML header has no configs")
+    except RecursionError:
+        raise DatasetError(f"{card}: YAML header nests too deeply to parse") from None
+    check_card(header, card)
     return header
 
 
+_KINDS = {str: "text", list: "a list", dict: "a mapping", int: "a whole number >= 0"}
+
+
+def check_card(header: Any, card: Path) -> None:
+    """Refuse, in one line naming the key, a header that is not what ``iter_splits``, score and publish read:
+    ``configs`` (each with ``config_name`` and ``data_files`` of ``{split, path}``) and, if present,
+    ``dataset_info`` (each with ``config_name`` and ``splits`` of ``{name, num_examples}``)."""
+
+    def fail(key: str, what: str) -> NoReturn:
+        raise DatasetError(f"{card}: {key} {what}")
+
+    def get(obj: dict, key: str, where: str, kind: type, *, required: bool = True) -> Any:
+        name = f"{where}.{key}" if where else key
+        if obj.get(key) is None:
+            if required:
+                fail(name, "is missing")
+            return None
+        value = obj[key]
+        if not isinstance(value, kind) or (kind is int and (isinstance(value, bool) or value < 0)):
+            fail(name, f"must be {_KINDS[kind]}, not {_shown(value)}")
+        if kind in (str, list) and not value:
+            fail(name, "is empty")
+        return value
+
+    if not isinstance(header, dict):
+        raise DatasetError(f"{card}: the YAML header must be a mapping, not {_shown(header)}")
+    names: dict[str, int] = {}
+    for i, cfg in enumerate(get(header, "configs", "", list)):
+        where = f"configs[{i}]"
+        if not isinstance(cfg, dict):
+            fail(where, f"must be a mapping with config_name and data_files, not {_shown(cfg)}")
+        name = get(cfg, "config_name", where, str)
+        if name in names:
+            fail(f"{where}.config_name", f"{name!r} repeats configs[{names[name]}]")
+        names[name] = i
+        splits: dict[str, int] = {}
+        for j, df in enumerate(get(cfg, "data_files", where, list)):
+            entry = f"{where}.data_files[{j}]"
+            if not isinstance(df, dict):
+                fail(entry, f"must be a mapping with split and path, not {_shown(df)}")
+            split = get(df, "split", entry, str)
+            if split in splits:
+                fail(f"{entry}.split", f"{split!r} repeats data_files[{splits[split]}]")
+            splits[split] = j
+            problem = _pattern_problem(get(df, "path", entry, str))
+            if problem:
+                fail(f"{entry}.path", problem)
+    info = header.get("dataset_info")
+    if info is None:
+        return
+    if not isinstance(info, list):
+        fail("dataset_info", f"must be a list, not {_shown(info)}")
+    seen: dict[tuple[str, str], str] = {}
+    for i, entry in enumerate(info):
+        where = f"dataset_info[{i}]"
+        if not isinstance(entry, dict):
+            fail(where, f"must be a mapping with config_name and splits, not {_shown(entry)}")
+        config = get(entry, "config_name", where, str)
+        for j, s in enumerate(get(entry, "splits", where, list)):
+            split_key = f"{where}.splits[{j}]"
+            if not isinstance(s, dict):
+                fail(split_key, f"must be a mapping with name and num_examples, not {_shown(s)}")
+            pair = (config, get(s, "name", split_key, str))
+            if pair in seen:
+                fail(f"{split_key}.name", f"{pair[1]!r} of config {config!r} repeats {seen[pair]}")
+            seen[pair] = split_key
+            get(s, "num_examples", split_key, int, required=False)
+            get(s, "num_bytes", split_key, int, required=False)
+
+
+def _shown(value: Any) -> str:
+    """A value's YAML kind for a message (its text could be long or hostile)."""
+    kinds = {str: "text", list: "a list", dict: "a mapping", bool: "true/false", int: "a number", float: "a number"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+def _pattern_problem(path: str) -> str:
+    """Why a card's ``data_files`` path may not be globbed inside the folder, or ""."""
+    if "://" in path:
+        return f"{path!r} must be a path inside the dataset folder, not a URL"
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        return "holds a control character"
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or PureWindowsPath(path).drive or path.startswith("~"):
+        return f"{path!r} must be relative to the dataset folder"
+    if ".." in pure.parts or ".." in PureWindowsPath(path).parts:
+        return f"{path!r} may not leave the dataset folder ('..')"
+    return ""
+
+
 def iter_splits(folder: Path) -> list[tuple[str, str, list[Path], int | None]]:
-    """(config, split, parquet files, declared example count) for every split the card declares."""
+    """(config, split, parquet files, declared example count) for every split the card declares.
+
+    Every file a pattern matches must lie inside the folder once symlinks are resolved: a card cannot make lcgen
+    read elsewhere.
+    """
     header = read_card(folder)
-    declared: dict[tuple[str, str], int] = {}
+    declared: dict[tuple[str, str], int | None] = {}
     for info in header.get("dataset_info") or []:
-        for s in info.get("splits", []):
+        for s in info["splits"]:
             declared[(info["config_name"], s["name"])] = s.get("num_examples")
+    root = folder.resolve()
     out = []
-    for cfg in header["configs"]:
-        for df in cfg.get("data_files", []):
-            files = sorted(folder.glob(df["path"]))
+    for i, cfg in enumerate(header["configs"]):
+        for j, df in enumerate(cfg["data_files"]):
+            try:
+                files = sorted(p for p in folder.glob(df["path"]) if p.is_file())
+            except (ValueError, NotImplementedError) as exc:
+                raise DatasetError(f"{folder / 'README.md'}: configs[{i}].data_files[{j}].path "
+                                   f"{df['path']!r} is not a usable pattern ({exc})") from None
+            for f in files:
+                if not f.resolve().is_relative_to(root):
+                    raise DatasetError(f"{f}: resolves outside the dataset folder {folder}; not read")
             if not files:
                 raise DatasetError(f"{folder}: config {cfg['config_name']!r} split {df['split']!r} has no files")
             out.append((cfg["config_name"], df["split"], files, declared.get((cfg["config_name"], df["split"]))))
     return out
 
 
+def _kind(dtype: pa.DataType) -> str:
+    """An Arrow type as the kind a reader gets (large and small variants alike)."""
+    if pa.types.is_list(dtype) or pa.types.is_large_list(dtype) or pa.types.is_fixed_size_list(dtype):
+        return f"list of {_kind(dtype.value_type)}"
+    if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
+        return "string"
+    if pa.types.is_integer(dtype):
+        return "integer"
+    if pa.types.is_floating(dtype):
+        return "float"
+    return str(dtype)
+
+
+def check_parquet_schema(path: Path, schema: pa.Schema, columns: list[str] | None = None) -> None:
+    """Refuse a parquet file whose columns are missing or not of lcgen's schema (``lcgen.schema.SCHEMA``)."""
+    wanted = columns or FIELD_NAMES
+    missing = [c for c in wanted if c not in schema.names]
+    if missing:
+        raise DatasetError(f"{path}: missing columns {', '.join(missing)}")
+    for name in wanted:
+        got, expected = _kind(schema.field(name).type), _kind(SCHEMA.field(name).type)
+        if got != expected:
+            raise DatasetError(f"{path}: column {name} holds {got}, lcgen's schema says {expected}")
+
+
 def read_rows(files: list[Path], columns: list[str] | None = None) -> list[dict[str, Any]]:
-    """Rows of parquet files, refusing files that are not lcgen-shaped."""
+    """Rows of parquet files, refusing files that are not lcgen-shaped (missing or wrongly typed columns)."""
     rows: list[dict[str, Any]] = []
     for f in files:
         try:
+            check_parquet_schema(f, pq.read_schema(f), columns)
             table = pq.read_table(f, columns=columns)
         except (pa.ArrowInvalid, OSError) as exc:
             raise DatasetError(f"{f}: not a readable parquet file ({str(exc).splitlines()[0]})") from None
-        missing = [c for c in (columns or FIELD_NAMES) if c not in table.column_names]
-        if missing:
-            raise DatasetError(f"{f}: missing columns {', '.join(missing)}")
         rows.extend(table.to_pylist())
     return rows
 
 
-__all__ = ["DatasetWriter", "iter_splits", "read_card", "read_rows", "render_card", "__version__"]
+_PYTHON_TYPES = {"string": (str,), "integer": (int,), "float": (float, int)}
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    return not isinstance(value, bool) and isinstance(value, _PYTHON_TYPES[kind])
+
+
+def row_problems(row: dict[str, Any]) -> list[str]:
+    """Columns of one row that are missing, null or not of lcgen's schema type (rows from parquet: only nulls)."""
+    problems = []
+    for name, dtype, _ in FIELDS:
+        value = row.get(name)
+        if value is None:
+            problems.append(f"{name} is {'null' if name in row else 'missing'}")
+            continue
+        kind = _kind(dtype)
+        if kind.startswith("list of "):
+            kind = kind.removeprefix("list of ")
+            if not isinstance(value, (list, tuple)):
+                problems.append(f"{name} is {type(value).__name__}, not a list of {kind}")
+            elif any(v is None for v in value):
+                problems.append(f"{name} holds a null item")
+            elif any(not _is_kind(v, kind) for v in value):
+                problems.append(f"{name} holds an item that is not {kind}")
+        elif not _is_kind(value, kind):
+            problems.append(f"{name} is {type(value).__name__}, not {kind}")
+    return problems
+
+
+__all__ = ["DatasetWriter", "check_card", "check_parquet_schema", "iter_splits", "read_card", "read_rows",
+           "render_card", "row_problems", "__version__"]

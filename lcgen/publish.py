@@ -23,15 +23,16 @@ import pyarrow.parquet as pq
 import yaml
 
 from ._version import __version__
-from .dataset import iter_splits, read_card
+from .dataset import check_parquet_schema, iter_splits, read_card
 from .errors import DatasetError, LcgenError, MissingExtraError, UnknownNameError
 from .render import render
+from .schema import SCHEMA, features_yaml
 
-VERSION_RE = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
+VERSION_RE = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")  # ASCII digits: \d takes "١٣"
 _NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
 REPO_RE = re.compile(rf"{_NAME}/{_NAME}")
 BRANCH_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
-SHARD_RE = re.compile(r"(?P<split>.+)-(?P<i>\d{5})-of-(?P<n>\d{5})\.parquet")
+SHARD_RE = re.compile(r"(?P<split>.+)-(?P<i>[0-9]{5})-of-(?P<n>[0-9]{5})\.parquet")
 COVERAGE = "coverage.png"
 _DROPPED_SECTIONS = ("Loading", "Source")  # replaced by the versioned loading snippet and the papers section
 
@@ -100,9 +101,18 @@ class PublishResult:
 
 
 def check_arguments(repo_id: str, version: str, branch: str) -> None:
-    """Refuse a repo id that is not ``owner/name``, a version that is not ``X.Y.Z`` or a malformed branch."""
+    """Refuse a repo id that is not ``owner/name``, a version that is not ``X.Y.Z`` or a malformed branch.
+
+    Repo ids pass lcgen's own rule (ASCII, both parts), then huggingface_hub's validator (the one ``HfApi`` would
+    raise from mid-publish), then what neither checks: an owner that is a repo type (``datasets/x``, pasted from a
+    URL, names no owner).
+    """
+    bad = f"--repo: {repo_id!r} is not OWNER/NAME"
     if not REPO_RE.fullmatch(repo_id) or "--" in repo_id or ".." in repo_id:
-        raise PublishError(f"--repo: {repo_id!r} is not OWNER/NAME (letters, digits, '-', '_', '.'; up to 96 each)")
+        raise PublishError(f"{bad} (letters, digits, '-', '_', '.'; up to 96 each)")
+    reason = _hub_repo_id_problem(repo_id)
+    if reason:
+        raise PublishError(f"{bad}: {reason}")
     if not VERSION_RE.fullmatch(version):
         hint = f" (write {version[1:]}; the tag gets the 'v')" if VERSION_RE.fullmatch(version[1:]) else ""
         raise PublishError(f"--version: {version!r} is not X.Y.Z{hint}")
@@ -111,16 +121,42 @@ def check_arguments(repo_id: str, version: str, branch: str) -> None:
         raise PublishError(f"--branch: {branch!r} is not a branch name")
 
 
+def _hub_repo_id_problem(repo_id: str) -> str:
+    """Why the Hub would refuse ``repo_id`` as a dataset repo, or ""."""
+    try:
+        from huggingface_hub.errors import HFValidationError
+        from huggingface_hub.utils import validate_repo_id
+    except ImportError:  # pragma: no cover - without huggingface_hub only --dry-run runs; lcgen's rules below apply
+        pass
+    else:
+        try:
+            validate_repo_id(repo_id)
+        except HFValidationError as exc:
+            return str(exc).split(": '")[0].rstrip(".")
+    owner = repo_id.split("/")[0]
+    if repo_id.endswith(".git"):
+        return "the name may not end in .git"
+    if owner in ("datasets", "models", "spaces"):
+        return f"{owner!r} is a repo type, not an owner (the repo is always a dataset)"
+    return ""
+
+
 def check_folder(folder: Path) -> list[SplitFacts]:
     """The splits of ``folder``, refusing a card that disagrees with the parquet files present.
 
-    Row counts come from the parquet footers (no data is read); every parquet file must belong to a declared split,
-    every split's shards must be complete, and ``num_examples`` must equal the rows on disk.
+    Row counts come from the parquet footers (no data is read); every parquet file must belong to a declared split
+    and have lcgen's columns and types, every split's shards must be complete and hold rows, ``num_examples`` must
+    equal the rows on disk, and the features the card declares must be lcgen's (they are what ``load_dataset``
+    casts to).
     """
+    card = folder / "README.md"
     info_pairs = set()
-    for info in read_card(folder).get("dataset_info") or []:
-        for s in info.get("splits") or []:
-            info_pairs.add((info.get("config_name"), s.get("name")))
+    for i, info in enumerate(read_card(folder).get("dataset_info") or []):
+        for s in info["splits"]:
+            info_pairs.add((info["config_name"], s["name"]))
+        if "features" in info and info["features"] != features_yaml():
+            raise DatasetError(f"{card}: dataset_info[{i}].features differ from lcgen's schema "
+                               f"({_first_difference(info['features'])})")
     splits: list[SplitFacts] = []
     claimed: set[Path] = set()
     for config, split, files, declared in iter_splits(folder):
@@ -132,16 +168,13 @@ def check_folder(folder: Path) -> list[SplitFacts]:
         counts = {int(m["n"]) for m in names}
         if len(counts) != 1 or sorted(int(m["i"]) for m in names) != list(range(counts.pop())):
             raise DatasetError(f"{where}: shards {', '.join(f.name for f in files)} are not a complete set")
-        rows = 0
-        for f in files:
-            try:
-                rows += pq.ParquetFile(f).metadata.num_rows
-            except (pa.ArrowInvalid, OSError) as exc:
-                raise DatasetError(f"{f}: not a readable parquet file ({str(exc).splitlines()[0]})") from None
+        rows = sum(_checked_rows(f) for f in files)
         if declared is None or (config, split) not in info_pairs:
             raise DatasetError(f"{where}: the card's dataset_info gives no num_examples")
         if declared != rows:
             raise DatasetError(f"{where}: the card says num_examples {declared}, the parquet files hold {rows} rows")
+        if rows == 0:
+            raise DatasetError(f"{where}: holds no rows; a published split needs samples")
         claimed.update(files)
         splits.append(SplitFacts(config, split, files, rows))
     declared_pairs = {(s.config, s.split) for s in splits}
@@ -154,12 +187,58 @@ def check_folder(folder: Path) -> list[SplitFacts]:
     return splits
 
 
+def _checked_rows(path: Path) -> int:
+    """Rows of one parquet file (from its footer), refusing a file without lcgen's columns and types or with nulls
+    in a column (per the footer's statistics; list columns are left to ``lcgen validate``)."""
+    try:
+        pf = pq.ParquetFile(path)
+        check_parquet_schema(path, pf.schema_arrow)
+        md = pf.metadata
+        for g in range(md.num_row_groups):
+            group = md.row_group(g)
+            for c in range(group.num_columns):
+                col = group.column(c)
+                stats = col.statistics
+                if col.path_in_schema in SCHEMA.names and stats is not None and stats.has_null_count and \
+                        stats.null_count:
+                    raise DatasetError(f"{path}: column {col.path_in_schema} holds null values; lcgen rows have none")
+        return md.num_rows
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DatasetError(f"{path}: not a readable parquet file ({str(exc).splitlines()[0]})") from None
+
+
+def _first_difference(features: object) -> str:
+    """The first column where a card's features differ from lcgen's, for the message."""
+    ours = features_yaml()
+    theirs = features if isinstance(features, list) else []
+    for i, want in enumerate(ours):
+        got = theirs[i] if i < len(theirs) else None
+        if got != want:
+            return f"column {want['name']}: {_shown_feature(got)}, lcgen has {_shown_feature(want)}"
+    return f"{len(theirs)} columns, lcgen has {len(ours)}"
+
+
+def _shown_feature(feature: object) -> str:
+    if not isinstance(feature, dict):
+        return "nothing"
+    kind = feature.get("dtype") or (f"list of {feature.get('list')}" if "list" in feature else "?")
+    return f"{feature.get('name')} {kind}"
+
+
 def _visible_files(folder: Path) -> list[Path]:
-    """Regular files under ``folder``, skipping hidden files and folders (``.git``, ``.cache``, ``.incomplete``)."""
+    """Regular files under ``folder``, skipping hidden files and folders (``.git``, ``.cache``, ``.incomplete``);
+    a link that resolves outside the folder is refused (its target would be uploaded)."""
     out = []
-    for root, dirs, files in os.walk(folder):
+    root = folder.resolve()
+    for base, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
-        out += [Path(root) / f for f in sorted(files) if not f.startswith(".") and not f.endswith(".pyc")]
+        for name in sorted(files):
+            f = Path(base) / name
+            if name.startswith(".") or name.endswith(".pyc"):
+                continue
+            if not f.resolve().is_relative_to(root):
+                raise DatasetError(f"{f}: resolves outside the dataset folder {folder}; not uploaded")
+            out.append(f)
     return out
 
 
@@ -175,6 +254,10 @@ def _read_facts(splits: list[SplitFacts]) -> tuple[str, list[str]]:
             first = head.read_row_group(0, columns=["question"]).column(0) if head.num_row_groups else []
         except (pa.ArrowInvalid, KeyError, OSError) as exc:
             raise DatasetError(f"{s.files[0]}: not an lcgen parquet file ({str(exc).splitlines()[0]})") from None
+        nulls = [c for c in columns if table.column(c).null_count]
+        if nulls:  # footers without statistics pass _checked_rows
+            raise DatasetError(f"config {s.config!r} split {s.split!r}: column {nulls[0]} holds null values; "
+                               "lcgen rows have none")
         cols = table.to_pydict()
         s.cells = Counter(zip(cols["target_length"], cols["target_depth"]))
         question = first[0].as_py() if len(first) else ""
@@ -318,6 +401,36 @@ def _one_line(exc: BaseException) -> str:
     return text
 
 
+_CREDENTIALS = (
+    (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{6,}"), r"\1\2***"),  # an Authorization header's value
+    (re.compile(r"\bhf_[A-Za-z0-9]{6,}"), "hf_***"),  # any Hugging Face token
+    (re.compile(r"(://[^/\s:@]+):[^/\s@]+@"), r"\1:***@"),  # a password in a URL
+)
+
+
+def redact(text: str, token: str | None = None) -> str:
+    """``text`` with the Hub token, and anything that looks like a credential, replaced by ``***``.
+
+    Every message ``lcgen publish`` prints goes through here: a server or proxy may echo the request's
+    ``Authorization`` header in an error body, which huggingface_hub puts into its exception's message.
+    """
+    for secret in {token, os.environ.get("HF_TOKEN"), _stored_token()}:
+        if secret and len(secret) >= 8:  # a shorter "token" is no secret, and replacing it would garble the text
+            text = text.replace(secret, "***")
+    for pattern, replacement in _CREDENTIALS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _stored_token() -> str | None:
+    """The token huggingface_hub would use (HF_TOKEN or its login cache), if it is installed."""
+    try:
+        from huggingface_hub import get_token
+    except ImportError:  # pragma: no cover
+        return None
+    return get_token()
+
+
 def publish(p: Plan) -> PublishResult:
     """Create the repo (if needed) and the branch (if missing), upload the folder as one commit, tag it ``vX.Y.Z``.
 
@@ -369,8 +482,8 @@ def publish(p: Plan) -> PublishResult:
                        tag_message=f"{p.tag}: {p.samples} samples, lcgen {__version__}")
     except PublishError:
         raise
-    except _network_errors() as exc:
-        raise PublishError(f"{p.repo_id}: {step} failed: {_one_line(exc)}") from None
+    except (*_network_errors(), ValueError) as exc:  # ValueError: huggingface_hub's HFValidationError and kin
+        raise PublishError(redact(f"{p.repo_id}: {step} failed: {_one_line(exc)}", token)) from None
     url = f"{api.endpoint}/datasets/{p.repo_id}/tree/{p.tag}"
     return PublishResult(p, commit.oid, url, created_repo, created_branch)
 
@@ -390,4 +503,4 @@ def describe_plan(p: Plan) -> list[str]:
 
 
 __all__ = ["Plan", "PublishError", "PublishResult", "check_folder", "coverage_png", "describe_plan", "plan",
-           "publish", "render_card"]
+           "publish", "redact", "render_card"]

@@ -1,7 +1,15 @@
-"""``lcgen validate``: re-solve every sample with its family's oracle and check length, depth, ids and leakage."""
+"""``lcgen validate``: re-solve every sample with its family's oracle and check length, depth, ids, meta and leakage.
+
+A damaged row fails its own sample, with one problem per thing wrong; a damaged card or parquet file stops the run
+in one line naming the key or the column (see lcgen.dataset). Only tokenizers the user named are loaded: a tiktoken
+name recorded in the row, or the ``--tokenizer`` given to validate; a path recorded in a row is never opened.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -10,12 +18,20 @@ from typing import Any
 
 import numpy as np
 
-from .dataset import iter_splits, read_rows
-from .errors import DatasetError
-from .registry import oracles
-from .tokenizer import get_tokenizer
+from .dataset import iter_splits, read_rows, row_problems
+from .errors import DatasetError, UnknownNameError
+from .params import build_params
+from .registry import families, oracles
+from .tokenizer import TIKTOKEN_NAMES, get_tokenizer
 
 DEPTH_EPS = 1e-4  # recorded depths are rounded to 6 decimals
+MAX_DEPTH_ALLOWANCE = 10.0  # percent points a coarse unit may excuse at most (see depth_allowance)
+# What an oracle may raise on an input it cannot read (a damaged or hand-edited sample): the sample fails.
+ORACLE_ERRORS = (LookupError, ValueError, TypeError, AttributeError, StopIteration, ArithmeticError, RecursionError)
+# What every sample's meta records (lcgen.make.build_sample), with the JSON kind validate relies on.
+META_FIELDS: dict[str, type] = {"family_version": str, "params": dict, "needle_offsets": list, "context_span": list,
+                                "context_tokens": int, "max_unit_tokens": int, "tokenizations": int}
+_JSON_KINDS = {str: "text", dict: "an object", list: "a list", int: "an integer"}
 
 
 @dataclass
@@ -47,24 +63,48 @@ def _anchor_error(index, got, needle_tok, first: int, last: int, target: float) 
     low, high = sorted((wanted, anchor))
     between = sum(length_at.get(int(t), 0) for j, t in enumerate(needle_tok) if j != a and low <= t < high)
     error_tokens = max(abs(anchor - wanted) - between, 0.0)
-    return 100.0 * error_tokens / ctx, 100.0 * unit / ctx + DEPTH_EPS
+    return 100.0 * error_tokens / ctx, depth_allowance(unit, ctx)
+
+
+def depth_allowance(unit_tokens: int, ctx_tokens: int) -> float:
+    """How far, in percent points, the anchor may sit from its target: one unit (needles sit between units), but
+    never more than MAX_DEPTH_ALLOWANCE.
+
+    A user reads depth off a heatmap whose rows are at least 10 points apart (0, 10, ..., 100 is the finest grid
+    in common use). An error of a whole step puts the needle at a neighbouring row's depth: the sample is then
+    mislabelled, not imprecise, and no unit size excuses that (the generator must refuse such a sample instead).
+    Smaller errors within one unit are the granularity of a short context (a 1k needle-threads sample has units
+    of 6% of its context).
+    """
+    return min(100.0 * unit_tokens / max(ctx_tokens, 1), MAX_DEPTH_ALLOWANCE) + DEPTH_EPS
 
 
 def check_row(row: dict[str, Any], tokenizers: dict[str, Any]) -> tuple[list[str], float]:
     """Problems found in one row (empty when it passes) and its anchor depth error in percent points."""
-    problems: list[str] = []
-    fam = oracles.get(row["task"])
-    spec = row["tokenizer_spec"]
+    problems = row_problems(row)
+    if problems:
+        return problems, 0.0
+    problems = _value_problems(row)
+    try:
+        fam = oracles.get(row["task"])
+    except UnknownNameError as exc:
+        return problems + [f"task: {exc}"], 0.0
+    spec = row.get("tokenizer_spec") or _row_tokenizer(row)
+    if spec is None:
+        return problems + [f"tokenizer {row['tokenizer']!r} is not one lcgen loads by name "
+                           f"({', '.join(TIKTOKEN_NAMES)}); not opened (pass its tokenizer.json with --tokenizer)"], 0.0
     tok = tokenizers.get(spec) or tokenizers.setdefault(spec, get_tokenizer(spec))
     index = tok.index(row["input"])  # the one tokenization of this sample, shared with the oracle
-    # The answer must come from input and question alone; meta is handed over only so that an oracle can compare
-    # what it measures (a density, a position) with what was requested.
-    view = {k: row[k] for k in ("input", "question", "variant", "meta", "tokenizer_spec") if k in row}
-    view["token_index"] = index
+    meta, meta_problems = _read_meta(row)
+    problems.extend(meta_problems)
+    # The answer must come from input and question alone; meta (when it is sound) is handed over only so that an
+    # oracle can compare what it measures (a density, a position) with what was requested.
+    view = {k: row[k] for k in ("input", "question", "variant", "target_depth")}
+    view.update(tokenizer_spec=spec, token_index=index, **({"meta": meta} if meta is not None else {}))
     try:
         got = fam(view)
-    except (KeyError, ValueError, IndexError) as exc:
-        return [f"oracle could not solve the sample ({type(exc).__name__}: {exc})"], 0.0
+    except ORACLE_ERRORS as exc:
+        return problems + [f"oracle could not solve the sample ({type(exc).__name__}: {exc})"], 0.0
     problems.extend(got.problems)
     if got.answer != row["answer"]:
         problems.append("oracle answer differs from `answer`")
@@ -80,9 +120,14 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any]) -> tuple[list[str
         problems.append("tokenizer vocabulary hash differs from the one recorded")
     if index.n_tokens != row["length"]:
         problems.append(f"length {row['length']} but input has {index.n_tokens} tokens")
-    if row["target_length"] and row["length"] > row["target_length"]:
-        problems.append(f"length {row['length']} exceeds target {row['target_length']}")
+    target = row["target_length"]
+    if target and row["length"] > target:
+        problems.append(f"length {row['length']} exceeds target {target}")
+    elif target and row["length"] < target:
+        problems.append(f"length {row['length']} is {target - row['length']} tokens short of target {target}")
     first, last = index.token_at(got.context_span[0]), index.token_at(got.context_span[1])
+    if meta is not None:
+        problems.extend(_meta_against_oracle(meta, got, row["input"], last - first))
     ctx = max(last - first, 1)
     needle_tok = index.tokens_at(got.needle_offsets)
     measured = 100.0 * (needle_tok - first) / ctx
@@ -90,7 +135,7 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any]) -> tuple[list[str
     if measured.shape != recorded.shape or not np.allclose(measured, recorded, atol=DEPTH_EPS, rtol=0):
         problems.append("measured needle depths differ from `depth`")
     error = 0.0
-    if len(measured):
+    if len(measured) and target:  # without a length the context is the needles alone: depth only labels the sample
         error, allowed = _anchor_error(index, got, needle_tok, first, last, row["target_depth"])
         if error > allowed:
             problems.append(
@@ -99,8 +144,106 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any]) -> tuple[list[str
     return problems, error
 
 
+def _value_problems(row: dict[str, Any]) -> list[str]:
+    """Values of the right type that still cannot be right: depths that are not finite percentages, negative counts."""
+    problems = []
+    if not (math.isfinite(row["target_depth"]) and 0.0 <= row["target_depth"] <= 100.0):
+        problems.append(f"target_depth {row['target_depth']!r} is not a percentage in 0-100")
+    bad = [d for d in row["depth"] if not math.isfinite(d)]
+    if bad:
+        problems.append(f"depth holds {bad[0]!r}, not a finite percentage")
+    for name in ("length", "target_length"):
+        if row[name] < 0:
+            problems.append(f"{name} {row[name]} is negative")
+    return problems
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _read_meta(row: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+    """``meta`` parsed, if it is a JSON object holding what every sample records and what its family declares (its
+    parameters, as the family would accept them, and the keys ``lcgen score`` breaks results down by)."""
+    try:
+        meta = json.loads(row["meta"], parse_constant=_reject_constant)
+    except ValueError as exc:
+        return None, [f"meta is not JSON ({str(exc).splitlines()[0]})"]
+    except RecursionError:
+        return None, ["meta is not JSON (nested too deeply)"]
+    if not isinstance(meta, dict):
+        return None, [f"meta is {_json_kind(meta)}, not a JSON object"]
+    problems = [f"meta has no {key}" for key in META_FIELDS if key not in meta]
+    problems += [f"meta.{key} is {_json_kind(meta[key])}, not {_JSON_KINDS[kind]}" for key, kind in META_FIELDS.items()
+                 if key in meta and not _is_json(meta[key], kind)]
+    offsets = meta.get("needle_offsets")
+    if isinstance(offsets, list) and not all(_is_json(o, int) for o in offsets):
+        problems.append("meta.needle_offsets holds something that is not a character offset")
+    span = meta.get("context_span")
+    if isinstance(span, list) and (len(span) != 2 or not all(_is_json(o, int) for o in span)):
+        problems.append("meta.context_span is not two character offsets")
+    if row["task"] in families:
+        spec = families.get(row["task"])
+        missing = [key for key in spec.difficulty if key not in meta]
+        if missing:
+            problems.append(f"meta has no {', '.join(missing)}")
+        if isinstance(meta.get("params"), dict):
+            problems += _params_problems(spec, meta["params"])
+    return (None if problems else meta), problems
+
+
+def _params_problems(spec: Any, params: dict[str, Any]) -> list[str]:
+    """``meta.params`` as the family's parameter class would accept them, with every knob recorded."""
+    absent = [f.name for f in dataclasses.fields(spec.params) if f.name not in params]
+    if absent:
+        return [f"meta.params has no {', '.join(absent)}"]
+    try:
+        build_params(spec.params, params, {})
+    except (ValueError, TypeError) as exc:  # ParamError, or a family's own check tripping over a strange value
+        return [f"meta.params: {exc}"]
+    return []
+
+
+def _meta_against_oracle(meta: dict[str, Any], got: Any, text: str, ctx_tokens: int) -> list[str]:
+    """What meta records of the needles and the context, against what the oracle finds in ``input``.
+
+    A recorded offset may differ from the oracle's only by whitespace (a unit's leading space, say).
+    """
+    problems = []
+    offsets = meta["needle_offsets"]
+
+    def same_place(a: int, b: int) -> bool:
+        lo, hi = min(a, b), max(a, b)
+        return 0 <= lo and hi <= len(text) and not text[lo:hi].strip()
+
+    if len(offsets) != len(got.needle_offsets) or not all(map(same_place, offsets, got.needle_offsets)):
+        problems.append("meta.needle_offsets differ from where the oracle finds the needles")
+    if list(meta["context_span"]) != list(got.context_span):
+        problems.append("meta.context_span differs from the context the oracle reads")
+    if meta["context_tokens"] != ctx_tokens:
+        problems.append(f"meta.context_tokens {meta['context_tokens']} but the context has {ctx_tokens} tokens")
+    return problems
+
+
+def _is_json(value: Any, kind: type) -> bool:
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {dict: "an object", list: "a list", str: "text", bool: "true/false", int: "a number", float: "a number"}
+    return kinds.get(type(value), "null")
+
+
+def _row_tokenizer(row: dict[str, Any]) -> str | None:
+    """The row's tokenizer if it is a tiktoken name (loaded by name, never as a path), else None."""
+    return row["tokenizer"] if row.get("tokenizer") in TIKTOKEN_NAMES else None
+
+
 def validate(folder: Path, tokenizer: str | None = None) -> tuple[OrderedDict[str, VariantReport], int]:
-    """Check every sample of a dataset folder; returns per-variant reports and the number of failed samples."""
+    """Check every sample of a dataset folder; returns per-variant reports and the number of failed samples.
+
+    ``tokenizer`` (a tiktoken name or a tokenizer.json the user named) replaces the one each row records.
+    """
     reports: OrderedDict[str, VariantReport] = OrderedDict()
     tokenizers: dict[str, Any] = {}
     seen_ids: set[str] = set()
@@ -109,30 +252,29 @@ def validate(folder: Path, tokenizer: str | None = None) -> tuple[OrderedDict[st
         rows = read_rows(files)
         if declared is not None and declared != len(rows):
             raise DatasetError(f"{folder}: split {config}/{split} declares {declared} samples but has {len(rows)}")
-        for row in rows:
-            rep = reports.setdefault(row["variant"], VariantReport())
-            row["tokenizer_spec"] = tokenizer or _tokenizer_spec(row, folder)
+        for n, row in enumerate(rows, 1):
+            has_id = isinstance(row.get("id"), str) and bool(row["id"])
+            label = row["id"] if has_id else f"{config}/{split} row {n}"
+            variant = row["variant"] if isinstance(row.get("variant"), str) else config
+            rep = reports.setdefault(variant, VariantReport())
+            name = row.get("tokenizer")
+            if tokenizer is None and isinstance(name, str) and name.startswith("hf:"):
+                raise DatasetError(f"{folder}: sample {label} uses {name}; pass its tokenizer.json with --tokenizer")
+            row["tokenizer_spec"] = tokenizer
             problems, err = check_row(row, tokenizers)
-            if row["id"] in seen_ids:
+            if has_id and row["id"] in seen_ids:
                 problems.append("duplicate id")
-            seen_ids.add(row["id"])
-            if row["variant"] != config:
+            if has_id:
+                seen_ids.add(row["id"])
+            if isinstance(row.get("variant"), str) and row["variant"] != config:
                 problems.append(f"variant {row['variant']!r} stored under config {config!r}")
             rep.samples += 1
-            rep.exact += row["length"] == row["target_length"]
+            rep.exact += row.get("length") == row.get("target_length")
             rep.max_depth_error = max(rep.max_depth_error, err)
             if problems:
                 rep.failed += 1
                 failed += 1
-                rep.failures.append(f"{row['id']}: {'; '.join(problems)}")
+                rep.failures.append(f"{label}: {'; '.join(problems)}")
     if not reports:
         raise DatasetError(f"{folder}: no samples")
     return reports, failed
-
-
-def _tokenizer_spec(row: dict[str, Any], folder: Path) -> str:
-    """A row's tokenizer: tiktoken names load by name; a tokenizer.json must be given with --tokenizer."""
-    name = row["tokenizer"]
-    if name.startswith("hf:"):
-        raise DatasetError(f"{folder}: samples use {name}; pass its tokenizer.json with --tokenizer")
-    return name

@@ -123,6 +123,9 @@ class HubState:
         self.outside: list[str] = []
         self.errors: list[str] = []
         self.auth_seen: list[str | None] = []  # the Authorization header of each request, for the token tests
+        # Repo ids whose every request gets a 500 whose body and X-Error-Message echo the request's headers, the
+        # Authorization header included (as a misconfigured server or proxy does), for the token-scrubbing tests.
+        self.echo_headers: set[str] = set()
 
     def new_commit(self, repo: Repo, parent: str | None, files: dict[str, Blob], title: str, description: str) -> str:
         now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
@@ -203,6 +206,12 @@ class Handler(BaseHTTPRequestHandler):
             self.state.outside.append(f"{self.command} {target}")
             self.close_connection = True
             self._send(403, b"this test server is not a proxy to the outside", content_type="text/plain")
+            return
+        if any(repo in unquote(self.path) for repo in self.state.echo_headers):
+            self._body()
+            echoed = "; ".join(f"{k}: {v}" for k, v in self.headers.items())
+            self._json(500, {"error": f"internal error; the request was: {echoed}"},
+                       {"X-Error-Message": f"internal error ({echoed})"})
             return
         try:
             self._route()

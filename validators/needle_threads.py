@@ -44,7 +44,10 @@ def solve(row: dict) -> OracleResult:
         problems.append("duplicate keys")
     marker = None
     if variant == "conditional_needles":
-        marker = _MARKER.search(question).group(1)
+        found = _MARKER.search(question)
+        if found is None:
+            raise ValueError("the question names no marker character")
+        marker = found.group(1)
     for _, k, v in lines:
         for s, what in ((k, "key"), (v, "value")):
             if not _UUID.fullmatch(s) and not (what == "key" and marker and _UUID.fullmatch(s.replace(marker, "", 1))):

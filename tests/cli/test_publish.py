@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -217,6 +218,12 @@ def test_republishing_a_version_is_refused(hub, big, published, tmp_path):
     (["--repo", "-owner/needles", "--version", "1.0.0"], "is not OWNER/NAME"),
     (["--repo", "owner/nee dles", "--version", "1.0.0"], "is not OWNER/NAME"),
     (["--repo", "owner/", "--version", "1.0.0"], "is not OWNER/NAME"),
+    (["--repo", "someone/x.git", "--version", "1.0.0"], "Repo_id cannot end by '.git'"),
+    (["--repo", "someone/x.git", "--version", "1.0.0", "--dry-run"], "is not OWNER/NAME"),
+    (["--repo", "datasets/needles", "--version", "1.0.0", "--dry-run"], "is a repo type, not an owner"),
+    (["--repo", "ownér/needles", "--version", "1.0.0", "--dry-run"], "is not OWNER/NAME"),
+    (["--repo", REPO, "--version", "1\u0663.0.0", "--dry-run"], "is not X.Y.Z"),  # ARABIC-INDIC DIGIT THREE
+    (["--repo", REPO, "--version", "\uff11.0.0", "--dry-run"], "is not X.Y.Z"),  # FULLWIDTH DIGIT ONE
     (["--repo", REPO, "--version", "1.0"], "is not X.Y.Z"),
     (["--repo", REPO, "--version", "v1.0.0"], "write 1.0.0"),
     (["--repo", REPO, "--version", "1.0.0-rc1"], "is not X.Y.Z"),
@@ -231,6 +238,34 @@ def test_bad_repo_id_version_or_branch_is_one_line(ds, args, needle, capsys):
     err = capsys.readouterr().err
     assert exit_info.value.code != 0
     assert len(err.strip().splitlines()) == 1 and needle in err, err
+
+
+def test_a_repo_id_the_hub_client_refuses_is_refused_before_contacting_it(hub, ds, tmp_path):
+    start = len(hub.requests())
+    res = run(hub, tmp_path, "publish", str(ds), "--repo", f"{OWNER}/x.git", "--version", "1.0.0")
+    one_line_refusal(res, "is not OWNER/NAME")
+    assert "HFValidationError" not in res.stderr and hub.requests(start) == []
+
+
+def test_an_error_body_echoing_the_authorization_header_is_printed_without_the_token(hub, ds, tmp_path):
+    repo = f"{OWNER}/echo"
+    hub.state.echo_headers.add(repo)
+    start = len(hub.requests())
+    res = run(hub, tmp_path, "publish", str(ds), "--repo", repo, "--version", "1.0.0")
+    one_line_refusal(res, "reading the repo's refs failed")
+    assert ("GET", f"/api/datasets/{repo}/refs", 500) in hub.requests(start)  # the server did echo the header...
+    assert "Bearer ***" in res.stderr and TOKEN not in res.stdout + res.stderr  # ...and lcgen scrubbed it
+    assert ("dataset", repo) not in hub.state.repos
+
+
+def test_redact_removes_the_token_and_anything_that_looks_like_a_credential():
+    from lcgen.publish import redact
+
+    assert redact("failed: sekrit-value-123 echoed", "sekrit-value-123") == "failed: *** echoed"
+    assert redact("authorization: Bearer abcdef123456") == "authorization: Bearer ***"
+    assert redact("token hf_AbCdEf1234567890 leaked") == "token hf_*** leaked"
+    assert redact("http://user:pa55word@host/x") == "http://user:***@host/x"
+    assert redact("no Hugging Face token: set HF_TOKEN", "short") == "no Hugging Face token: set HF_TOKEN"
 
 
 def test_missing_token_or_offline_mode_is_refused(hub, ds, tmp_path):
@@ -275,10 +310,52 @@ def _add_an_undeclared_parquet(folder: Path) -> None:
     shutil.copy(src, folder / "data" / "threads" / "8k-00000-of-00001.parquet")
 
 
+def _rewrite_threads(change):
+    def damage(folder: Path) -> None:
+        path = folder / "data" / "threads" / "2k-00000-of-00001.parquet"
+        pq.write_table(change(pq.read_table(path)), path)
+    return damage
+
+
+def _length_as_text(table: pa.Table) -> pa.Table:
+    i = table.schema.get_field_index("length")
+    return table.set_column(i, pa.field("length", pa.string()), table.column(i).cast(pa.string()))
+
+
+def _empty_split(folder: Path) -> None:
+    _rewrite_threads(lambda t: t.slice(0, 0))(folder)
+    card = folder / "README.md"
+    text = card.read_text()
+    at = text.index("- config_name: threads\n  features:")
+    card.write_text(text[:at] + text[at:].replace("num_examples: 2", "num_examples: 0", 1))
+
+
+def _card_features(folder: Path) -> None:
+    card = folder / "README.md"
+    text = card.read_text()
+    card.write_text(text.replace("- name: length\n    dtype: int64", "- name: length\n    dtype: string", 1))
+
+
+def _null_answer(table: pa.Table) -> pa.Table:
+    i = table.schema.get_field_index("answer")
+    return table.set_column(i, table.schema.field(i), pa.array([None] * len(table), pa.string()))
+
+
+def _link_outside(folder: Path) -> None:
+    (folder / "notes.txt").symlink_to(folder.parent / "secret.txt")
+    (folder.parent / "secret.txt").write_text("not part of the dataset")
+
+
 @pytest.mark.parametrize("damage, needle", [
     (_drop_a_parquet, "'threads' split '2k' has no files"),
     (_edit_num_examples, "says num_examples 3, the parquet files hold 2 rows"),
     (_add_an_undeclared_parquet, "belongs to no config/split"),
+    (_rewrite_threads(lambda t: t.drop_columns(["answer"])), "2k-00000-of-00001.parquet: missing columns answer"),
+    (_rewrite_threads(_length_as_text), "2k-00000-of-00001.parquet: column length holds string, lcgen's schema says"),
+    (_rewrite_threads(_null_answer), "2k-00000-of-00001.parquet: column answer holds null values"),
+    (_empty_split, "'threads' split '2k': holds no rows"),
+    (_card_features, "dataset_info[0].features differ from lcgen's schema (column length: length string"),
+    (_link_outside, "notes.txt: resolves outside the dataset folder"),
 ])
 def test_a_card_that_disagrees_with_its_parquet_is_refused(ds, tmp_path, damage, needle, capsys):
     from lcgen.cli.main import main
@@ -287,12 +364,13 @@ def test_a_card_that_disagrees_with_its_parquet_is_refused(ds, tmp_path, damage,
     shutil.copytree(ds, folder)
     damage(folder)
     before = _sha256s(folder)
-    with pytest.raises(SystemExit) as exit_info:
-        main(["publish", str(folder), "--repo", REPO, "--version", "3.0.0"])
-    err = capsys.readouterr().err
-    assert exit_info.value.code != 0
-    assert len(err.strip().splitlines()) == 1 and needle in err, err
-    assert _sha256s(folder) == before
+    for dry in ([], ["--dry-run"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["publish", str(folder), "--repo", REPO, "--version", "3.0.0", *dry])
+        err = capsys.readouterr().err
+        assert exit_info.value.code != 0
+        assert len(err.strip().splitlines()) == 1 and needle in err and "Traceback" not in err, err
+        assert _sha256s(folder) == before
 
 
 def test_a_second_version_resolves_separately(hub, big, published, tmp_path):
