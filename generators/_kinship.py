@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lcgen.errors import ParamError
-from lcgen.frames import frame_lines, frame_regex
+from lcgen.frames import frame_lines, frame_regex, render_frame
 
 TEMPLATES = "ancestral_trace"
 SEXES = ("male", "female")
@@ -27,7 +27,12 @@ NAME = {"en": r"[A-Z][a-z]+ [A-Z][a-z]+", "zh": r"[\u4e00-\u9fff]{2,4}"}
 if TYPE_CHECKING:
     import networkx as nx
 
+    from lcgen.tokenizer import Tokenizer
+
 _MIN_NAME = {"en": 5, "zh": 2}
+MAX_PEOPLE = {"en": 100_000, "zh": 25_000}
+"""People one sample may name. Every name is unique and no name is part of another, so each new name is harder to
+find: Chinese names run out near 40,000 (slower and slower from 25,000 on), English ones take ~20 s per 100,000."""
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 VARIANTS = ("eldest_ancestor", "nth_ancestor", "nth_descendant", "relation_distance")
 # Question placeholders: the asked person(s), the generation count n, its ordinal ("3rd") and span ("3 generations").
@@ -136,6 +141,27 @@ class NameDrawer:
         self.used.add(name)
         self._parts |= subs
         return True
+
+
+@functools.lru_cache(maxsize=16)
+def statement_floor(tok: Tokenizer, lang: str) -> float:
+    """A cautious lower bound of the mean tokens of one statement (a unit counted alone), from a probe.
+
+    Every frame is rendered with a few fixed probe names and counted. Frames are drawn uniformly, so the statements
+    of a sample average close to the frames' mean; half of it leaves room for shorter names and an unlucky draw of
+    short frames. Cheap (three names and a few dozen counts per tokenizer and language), so a sample that cannot
+    fit is refused before any of its own names is drawn.
+    """
+    from lcgen.haystack import unit_text
+
+    drawer = NameDrawer(random.Random(0), lang)
+    elders = {sex: drawer.draw(sex) for sex in SEXES}
+    younger = drawer.draw(SEXES[0])
+    texts = [unit_text(render_frame(frame, elder=elders[sex], younger=younger, relation=terms_for(lang, sex, g)[0]),
+                       lang)
+             for frame in frames(lang) for sex in SEXES for g in (1, 2)]
+    counts = tok.counts(texts)
+    return 0.5 * sum(counts) / len(counts)
 
 
 class NotUnique(ValueError):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from lcgen.assemble import CONTEXT_SLOT, Needle, Plan, SamplePlan, split_prompt, text_order
 from lcgen.errors import ParamError
@@ -35,6 +35,7 @@ from lcgen.registry import family
 from lcgen.render import render
 
 from ._kinship import (
+    MAX_PEOPLE,
     SEXES,
     TEMPLATES,
     NameDrawer,
@@ -45,8 +46,12 @@ from ._kinship import (
     ordinal,
     prove_answer,
     prove_chain,
+    statement_floor,
     terms_for,
 )
+
+if TYPE_CHECKING:
+    from lcgen.tokenizer import Tokenizer
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +68,21 @@ class AncestralTraceParams(FamilyParams):
                                min=1, max=256)
     spread: float = param(30.0, help="With --len: the chain spreads evenly over [depth, depth + spread] percent.",
                           min=0.0, max=100.0)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        most = self.max_people()
+        if most > MAX_PEOPLE[self.lang]:
+            raise ParamError(
+                f"--needles/--branches/--families/--branch-length: these knobs ask for up to {most:,} people, above "
+                f"the {MAX_PEOPLE[self.lang]:,} one {self.lang} sample can name (every name is distinct)"
+            )
+
+    def max_people(self) -> int:
+        """People a sample of these knobs names at most: the chain, then branches (each cut to fit below its
+        chain member) and families (each with its own eldest member)."""
+        per_branch = min(self.branch_length, self.needles - 1)
+        return self.needles + 1 + self.branches * per_branch + self.families * (self.branch_length + 1)
 
 
 VARIANTS = {"eldest_ancestor": {}, "nth_ancestor": {}, "nth_descendant": {}, "relation_distance": {}}
@@ -90,8 +110,14 @@ Link = tuple[int, int, int]  # (elder, younger, generations) over person indices
     difficulty=("statements", "two_generation_hops", "distractor_statements", "order"),
 )
 def ancestral_trace(p: AncestralTraceParams, variant: str, depth: float, rng: random.Random,
-                    haystack: Haystack | None = None, length: int | None = None) -> SamplePlan:
-    """Plan one sample; ``length`` None means no length target (the context is the statements alone)."""
+                    haystack: Haystack | None = None, length: int | None = None,
+                    tokenizer: Tokenizer | None = None) -> SamplePlan:
+    """Plan one sample; ``length`` None means no length target (the context is the statements alone).
+
+    With a ``length`` and the sample's ``tokenizer``, a sample whose statements cannot fit is refused twice early:
+    from a cheap estimate before any name is drawn, and from the statements' real counts before the graph proofs
+    and the haystack are built (the engine would refuse it too, after all that work).
+    """
     bounded = length is not None
     if bounded and haystack is None:
         raise ParamError("--haystack: ancestral-trace needs a haystack when --len is given")
@@ -101,11 +127,16 @@ def ancestral_trace(p: AncestralTraceParams, variant: str, depth: float, rng: ra
     gens = [g for _, _, g in links]
     asked, target, generations = _question(variant, gens, rng)
     groups = [list(range(n))] + _distractors(p, variant, asked, generations, gens, sexes, links, rng)
+    if bounded and tokenizer is not None:
+        _check_room(len(links), statement_floor(tokenizer, p.lang) * len(links), length, estimate=True)
     drawer = NameDrawer(rng, p.lang)
     names = [drawer.draw(sex) for sex in sexes]
     terms = [rng.choice(terms_for(p.lang, sexes[e], g)) for e, _, g in links]
     texts = [render_frame(rng.choice(frames(p.lang)), elder=names[e], younger=names[y], relation=terms[i])
              for i, (e, y, _) in enumerate(links)]
+    units = [unit_text(t, p.lang) for t in texts]
+    if bounded and tokenizer is not None:
+        _check_room(len(links), sum(tokenizer.counts(units)), length)
     graph = kin_graph(names, sexes, [(e, y, terms[i], g) for i, (e, y, g) in enumerate(links)])
     prove_chain(graph, names[: n + 1])
     asked_names = [names[a] for a in asked]
@@ -113,7 +144,7 @@ def ancestral_trace(p: AncestralTraceParams, variant: str, depth: float, rng: ra
     if prove_answer(graph, p.lang, variant, asked_names, generations) != answer:
         raise NotUnique(f"the graph answers {variant} differently from the plan")
 
-    needles, position = _layout(p, groups, [unit_text(t, p.lang) for t in texts], depth, rng, bounded)
+    needles, position = _layout(p, groups, units, depth, rng, bounded)
     qctx = {"person": asked_names[0], "other": asked_names[-1], "n": generations, "ordinal": ordinal(generations),
             "span": f"{generations} generation{'' if generations == 1 else 's'}"}
     question = render(f"{TEMPLATES}/{p.lang}/{variant}.j2", **qctx).rstrip("\n")
@@ -142,6 +173,16 @@ def ancestral_trace(p: AncestralTraceParams, variant: str, depth: float, rng: ra
         "text_position": position,
     }
     return SamplePlan(plan=plan, question=question, answer=f"\\boxed{{{answer}}}", answers=[answer], meta=meta)
+
+
+def _check_room(statements: int, tokens: float, length: int, estimate: bool = False) -> None:
+    """Refuse a ``length`` that the kinship statements alone (``tokens`` of them, or at least that) already exceed."""
+    if tokens > length:
+        raise ParamError(
+            f"--len: {length:,} tokens is too short for this sample; its {statements:,} kinship statements alone "
+            f"take {'at least ' if estimate else ''}{int(tokens):,} tokens (ask for fewer with --needles, "
+            "--branches, --families or --branch-length)"
+        )
 
 
 def _question(variant: str, gens: list[int], rng: random.Random) -> tuple[list[int], int, int]:

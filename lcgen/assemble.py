@@ -16,10 +16,15 @@ concatenation are the tokens of its parts. The engine then works in token space:
 Step 5 is the only full tokenization of the final text; step 2 tokenizes the filler, about the same size.
 If step 5 disagrees with the plan (a unit that is not additive after all), the difference is corrected and the
 text is tokenized a second time; the number of full tokenizations is kept in each sample's ``meta``.
+
+When the typical sizes cannot close the reserve (units that all have one size, sizes with a common divisor, a tiny
+target), a slower close over every size seen takes over; a length no sum of those sizes makes, or a count that
+still disagrees after the last try, is refused in one line. A sample is never shorter or longer than its target.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -80,11 +85,13 @@ class Assembled:
 
 
 _MAX_EXACT_DRAWS = 4_000
+_MAX_CLOSE_DRAWS = 20_000  # the close over every size seen (only when the typical sizes could not close)
+_LAYOUTS = 4  # full tokenizations of the final text at most
 _BATCH = 16_384  # units drawn per batch while the previous batch is being counted
 
 
 def assemble(tok: Tokenizer, target: int | None, plan: Plan) -> Assembled:
-    """Build ``plan`` to exactly ``target`` tokens when the units allow it, never above it.
+    """Build ``plan`` to exactly ``target`` tokens; ParamError in one line when the units or tokenizer cannot.
 
     With ``target`` None there is no filler: the context is the needles alone, in text order.
     """
@@ -106,22 +113,28 @@ def assemble(tok: Tokenizer, target: int | None, plan: Plan) -> Assembled:
             f"--len: {target:,} tokens is too short for this sample; its prompt and needles alone take "
             f"{target - budget:,} tokens"
         )
-    units, counts, reserve = _fill(tok, plan.filler, budget) if not unbounded else ([], [], 0)
+    units, counts, reserve = _fill(tok, plan.filler, budget, target) if not unbounded else ([], [], 0)
     shortfall = budget - sum(counts)
     tokenizations = 0
-    for _attempt in range(4):
+    for attempt in range(_LAYOUTS):
         text, offsets, span = _layout(plan, units, counts, needle_counts, open_n, close_n)
         index = tok.index(text)
         tokenizations += 1
         drift = index.n_tokens - (target - shortfall)
-        if unbounded or drift == 0 or (drift < 0 and _attempt >= 1):
-            break
+        if unbounded or index.n_tokens == target or attempt == _LAYOUTS - 1 or abs(drift) > target // 20 + 64:
+            break  # exact, out of tries, or so far off that the tokenizer does not count text additively at all
         # A unit was not additive: take back |drift| tokens (or give them) from the filler and lay out again.
-        units, counts, shortfall = _correct(tok, plan.filler, units, counts, drift, shortfall, reserve)
-    if index.n_tokens > target and not unbounded:
-        raise RuntimeError(f"assembled {index.n_tokens} tokens for a target of {target}")  # a bug, not user input
+        units, counts, shortfall = _correct(tok, plan.filler, units, counts, drift, shortfall, reserve, target)
+    if not unbounded and index.n_tokens != target:
+        raise ParamError(
+            f"--len: {target:,} tokens cannot be hit exactly with --tokenizer {tok.name}: its counts of the parts "
+            f"do not add up to its count of the whole (measured {index.n_tokens:,} after {tokenizations} "
+            f"tokenization{'s' if tokenizations > 1 else ''})"
+        )
     ctx_first, ctx_end = index.tokens_at(span).tolist()
     ctx_tokens = ctx_end - ctx_first
+    if ctx_tokens <= 0 and offsets:
+        raise ParamError(f"--tokenizer: {tok.name} reads the context as no tokens, so no depth can be measured")
     depths = [100.0 * (t - ctx_first) / ctx_tokens for t in index.tokens_at(offsets).tolist()]
     return Assembled(
         text=text,
@@ -135,8 +148,8 @@ def assemble(tok: Tokenizer, target: int | None, plan: Plan) -> Assembled:
     )
 
 
-def _fill(tok: Tokenizer, source: UnitSource, budget: int) -> tuple[list[str], list[int], int]:
-    """Filler units whose counts add up to ``budget`` exactly when possible (never more), and the reserve used."""
+def _fill(tok: Tokenizer, source: UnitSource, budget: int, target: int) -> tuple[list[str], list[int], int]:
+    """Filler units whose counts add up to ``budget`` exactly, and the reserve used; ParamError if none can."""
     if budget == 0:
         return [], [], 0
     probe = _draw_many(source, 64)
@@ -154,6 +167,11 @@ def _fill(tok: Tokenizer, source: UnitSource, budget: int) -> tuple[list[str], l
     # on timing.
     with ThreadPoolExecutor(1) as pool:
         while total < budget - reserve:
+            if len(units) > budget:  # a unit that takes a token adds at least one: these take (nearly) none
+                raise ParamError(
+                    f"--tokenizer: {tok.name} reads {len(units):,} filler units as only {total:,} tokens, too few "
+                    f"to fill --len {target:,}"
+                )
             planned, pending = total, []
             while planned < budget - reserve:
                 n = min(max(int(math.ceil((budget - planned) / mean * 1.01)) + 4, 8), _BATCH)
@@ -171,9 +189,14 @@ def _fill(tok: Tokenizer, source: UnitSource, budget: int) -> tuple[list[str], l
             break
         kept_total += c
         keep += 1
+    seen = set(counts[keep:]) | set(probe_counts)
     del units[keep:], counts[keep:]
-    extra_units, extra_counts = _exact(tok, source, budget - kept_total, probe_counts)
-    return units + extra_units, counts + extra_counts, reserve
+    drawn: list[int] = []
+    extra_units, extra_counts = _exact(tok, source, budget - kept_total, probe_counts, drawn)
+    units, counts = units + extra_units, counts + extra_counts
+    if kept_total + sum(extra_counts) != budget:
+        units, counts = _close(tok, source, units, counts, budget, seen | set(counts) | set(drawn), target)
+    return units, counts, reserve
 
 
 def _count_in_context(tok: Tokenizer, batch: list[str]) -> list[int]:
@@ -186,13 +209,16 @@ def _typical(counts: Sequence[int]) -> tuple[int, int]:
     return max(ordered[len(ordered) // 10], 1), ordered[(9 * len(ordered)) // 10]
 
 
-def _exact(tok: Tokenizer, source: UnitSource, gap: int, seen: Sequence[int]) -> tuple[list[str], list[int]]:
+def _exact(
+    tok: Tokenizer, source: UnitSource, gap: int, seen: Sequence[int], drawn: list[int] | None = None
+) -> tuple[list[str], list[int]]:
     """Units that sum to exactly ``gap`` tokens, drawn from ``source`` by rejection; fewer if none fit in time.
 
     A unit is kept only if what remains can still be written as a sum of *typical* unit sizes (sizes seen at
     least twice, between the 10th and 90th percentile; a small subset-sum table), so the walk neither waits for
     rare sizes nor strands itself, even when a small corpus has only a few sentence lengths; the last unit must
-    match exactly. Typical sizes are only ever added, so a remainder once reachable stays reachable.
+    match exactly. Typical sizes are only ever added, so a remainder once reachable stays reachable. The count of
+    every unit drawn is appended to ``drawn`` (for :func:`_close`).
     """
     lo, hi = _typical(seen)
     sightings = Counter(seen)
@@ -205,6 +231,8 @@ def _exact(tok: Tokenizer, source: UnitSource, gap: int, seen: Sequence[int]) ->
             break
         unit = source.draw()
         c = tok.count(unit)
+        if drawn is not None:
+            drawn.append(c)
         sightings[c] += 1
         if lo <= c <= hi and c not in sizes and sightings[c] >= 2:
             sizes = sizes | {c}
@@ -214,6 +242,113 @@ def _exact(tok: Tokenizer, source: UnitSource, gap: int, seen: Sequence[int]) ->
             counts.append(c)
             gap -= c
     return units, counts
+
+
+def _close(
+    tok: Tokenizer,
+    source: UnitSource,
+    units: list[str],
+    counts: list[int],
+    total: int,
+    sizes: set[int],
+    target: int,
+) -> tuple[list[str], list[int]]:
+    """Make the filler sum to exactly ``total`` tokens with every unit size seen, not only the typical ones.
+
+    The fallback when :func:`_exact` could not close the gap: refuse at once if no sum of the sizes seen makes
+    ``total`` (e.g. all units take 82 tokens and the rest is not a multiple of 82); otherwise give back trailing units
+    until the gap is so large that every multiple of the sizes' common divisor above it is reachable, and walk to
+    the exact total by rejection, keeping a unit only while what remains stays reachable. Bounded in draws.
+    """
+    sizes = {c for c in sizes if c > 0}
+    fixed = target - total  # tokens of the prompt outside the filler
+    if not sizes:
+        raise ParamError(f"--tokenizer: {tok.name} reads every filler unit as no tokens, so --len {target:,} is "
+                         "out of reach")
+    reach = _Reach(sizes)
+    if not reach[total]:
+        raise ParamError(_unreachable(tok, target, total, fixed, sizes, reach))
+    units, counts = list(units), list(counts)
+    kept = sum(counts)
+    free = reach.all_from + max(sizes)  # a gap this large takes any unit and stays reachable
+    while counts and (kept > total or total - kept < free):
+        kept -= counts.pop()
+        units.pop()
+    gap = total - kept
+    for _ in range(_MAX_CLOSE_DRAWS):
+        if gap == 0:
+            return units, counts
+        unit = source.draw()
+        c = tok.count(unit)
+        if c > 0 and c not in sizes:
+            sizes.add(c)
+            reach = _Reach(sizes)  # one more size only makes more totals reachable
+        if 0 < c <= gap and reach[gap - c]:
+            units.append(unit)
+            counts.append(c)
+            gap -= c
+    if gap == 0:
+        return units, counts
+    raise ParamError(
+        f"--len: {target:,} tokens cannot be hit exactly with --tokenizer {tok.name}: {_MAX_CLOSE_DRAWS:,} filler "
+        f"units drawn did not close the last {gap:,} tokens (their sizes: {_describe(sizes)})"
+    )
+
+
+def _unreachable(tok: Tokenizer, target: int, total: int, fixed: int, sizes: set[int], reach: _Reach) -> str:
+    """The one-line refusal of a filler total no sum of unit sizes makes, with the nearest lengths that work."""
+    below = next((n for n in range(total, max(total - _HINT_SCAN, -1), -1) if reach[n]), None)
+    above = next((n for n in range(total, total + _HINT_SCAN) if reach[n]), None)
+    near = " and ".join(f"{fixed + n:,}" for n in (below, above) if n is not None)
+    hint = f"; the nearest lengths that work for this sample: {near}" if near else ""
+    return (
+        f"--len: {target:,} tokens cannot be hit exactly with --tokenizer {tok.name}: {_describe(sizes)}, and no sum "
+        f"of them makes the {total:,} tokens left for filler{hint}"
+    )
+
+
+_HINT_SCAN = 100_000  # totals looked at on each side for the nearest reachable one
+
+
+def _describe(sizes: set[int]) -> str:
+    """The unit sizes seen, in a few words."""
+    step = math.gcd(*sizes)
+    if len(sizes) == 1:
+        return f"every filler unit takes {step} token{'s' if step > 1 else ''}"
+    if step > 1:
+        return f"every filler unit takes a multiple of {step} tokens"
+    return f"filler units take {min(sizes)} to {max(sizes)} tokens"
+
+
+class _Reach:
+    """Which totals are sums of the given sizes (repetition allowed), for totals of any size.
+
+    The smallest reachable total of each residue modulo the smallest size, found by shortest paths over the
+    residues; a total is reachable iff it is at least the smallest of its residue. ``all_from``: every multiple of
+    the sizes' common divisor from there on is reachable.
+    """
+
+    def __init__(self, sizes: set[int]):
+        ordered = sorted(sizes)
+        m = ordered[0]
+        least: list[float] = [math.inf] * m
+        least[0] = 0
+        heap = [(0, 0)]
+        while heap:
+            d, r = heapq.heappop(heap)
+            if d > least[r]:
+                continue
+            for s in ordered:
+                n = d + s
+                if n < least[n % m]:
+                    least[n % m] = n
+                    heapq.heappush(heap, (n, n % m))
+        self._m = m
+        self._least = least
+        self.all_from = max(0, int(max(x for x in least if x != math.inf)) - m + 1)
+
+    def __getitem__(self, n: int) -> bool:
+        return n >= 0 and self._least[n % self._m] <= n
 
 
 class _Sums:
@@ -243,6 +378,7 @@ def _correct(
     drift: int,
     shortfall: int,
     reserve: int,
+    target: int,
 ) -> tuple[list[str], list[int], int]:
     """Absorb a measured drift: drop trailing units until the gap is one a refill can hit, then refill exactly."""
     units, counts = list(units), list(counts)
@@ -250,8 +386,17 @@ def _correct(
     while (need < 0 or need + shortfall < reserve) and units:
         units.pop()
         need += counts.pop()
-    extra_units, extra_counts = _exact(tok, source, need + shortfall, counts[-256:])
+    if source is None:  # no filler to give or take: the final check refuses the sample
+        return units, counts, need + shortfall
+    drawn: list[int] = []
+    extra_units, extra_counts = _exact(tok, source, need + shortfall, counts[-256:], drawn)
     gap_left = need + shortfall - sum(extra_counts)
+    if gap_left and need + shortfall >= 0:
+        total = sum(counts) + need + shortfall
+        seen = set(counts[-256:]) | set(drawn) | set(extra_counts)
+        closed_units, closed_counts = _close(tok, source, units + extra_units, counts + extra_counts, total, seen,
+                                             target)
+        return closed_units, closed_counts, 0
     return units + extra_units, counts + extra_counts, gap_left
 
 

@@ -6,7 +6,9 @@ One ``param(...)`` per knob; the CLI options, ``lcgen list`` and the card all re
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args, get_origin
 
@@ -80,6 +82,8 @@ def check_value(cls: type[FamilyParams], name: str, value: Any) -> None:
     if tp in (int, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (tp is int and not isinstance(value, int)):
             raise ParamError(f"{opt}: {value!r} is not a{'n integer' if tp is int else ' number'}")
+        if isinstance(value, float) and not math.isfinite(value):  # NaN passes every range check and is not JSON
+            raise ParamError(f"{opt}: {value} is not a finite number")
         if meta.get("min") is not None and value < meta["min"]:
             raise ParamError(f"{opt}: {value} is below the minimum {meta['min']}")
         if meta.get("max") is not None and value > meta["max"]:
@@ -88,9 +92,24 @@ def check_value(cls: type[FamilyParams], name: str, value: Any) -> None:
     if tp is str:
         if not isinstance(value, str):
             raise ParamError(f"{opt}: {value!r} is not text")
+        unsafe = _unsafe_char(value)
+        if unsafe:
+            raise ParamError(f"{opt}: {value!r} may not contain {unsafe}")
         bad = sorted({c for c in value if c in meta.get("forbid", "")})
         if bad:
             raise ParamError(f"{opt}: {value!r} may not contain {''.join(bad)!r}")
+
+
+def _unsafe_char(value: str) -> str:
+    """What is wrong with the first character no text knob may hold, or "": a control character breaks the JSON and
+    the prompt it lands in, and a lone surrogate (undecodable bytes on the command line) cannot be written as UTF-8."""
+    for c in value:
+        kind = unicodedata.category(c)
+        if kind == "Cc":
+            return f"control character U+{ord(c):04X}"
+        if kind == "Cs":
+            return f"U+{ord(c):04X} (an unpaired surrogate: the argument is not valid UTF-8)"
+    return ""
 
 
 def build_params(cls: type[FamilyParams], preset: dict[str, Any], overrides: dict[str, Any]) -> FamilyParams:

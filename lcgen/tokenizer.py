@@ -12,6 +12,7 @@ import functools
 import gzip
 import hashlib
 import os
+import stat
 import tempfile
 import types
 from abc import ABC, abstractmethod
@@ -165,6 +166,9 @@ class HFTokenizer(Tokenizer):
 
         try:
             raw = path.read_bytes()
+        except OSError as exc:
+            raise ParamError(f"--tokenizer: cannot read {path} ({exc.strerror or exc})") from None
+        try:
             self._tok = _HF.from_str(raw.decode("utf-8"))
         except Exception as exc:  # the library raises bare Exceptions for malformed files
             raise ParamError(f"--tokenizer: {path} is not a valid tokenizer.json ({exc})".splitlines()[0]) from None
@@ -183,6 +187,21 @@ class HFTokenizer(Tokenizer):
     def index(self, text: str) -> TokenIndex:
         offsets = self._tok.encode(text, add_special_tokens=False).offsets
         return TokenIndex(text, np.asarray([end for _, end in offsets], dtype=np.int64), "chars")
+
+
+def _path_problem(spec: str) -> tuple[bool, str]:
+    """(whether ``spec`` names something on disk, what keeps it from being read as a tokenizer.json or "")."""
+    try:
+        mode = os.stat(spec).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return False, f"file {spec!r} does not exist"
+    except (OSError, ValueError) as exc:  # e.g. a name too long, a loop of links, a folder we may not enter
+        return False, f"cannot look up {spec!r} ({getattr(exc, 'strerror', None) or exc})"
+    if stat.S_ISDIR(mode):
+        return True, f"{spec!r} is a folder, not a tokenizer.json file"
+    if not stat.S_ISREG(mode):
+        return True, f"{spec!r} is not a regular file (a device, pipe or socket); give a tokenizer.json file"
+    return True, ""
 
 
 def _read_bpe_file(url: str, expected_hash: str | None) -> bytes:
@@ -210,9 +229,10 @@ def get_tokenizer(spec: str = DEFAULT_TOKENIZER) -> Tokenizer:
     if spec in TIKTOKEN_NAMES:
         return TiktokenTokenizer(spec)
     path = Path(spec)
-    if path.suffix == ".json" or path.is_file() or os.sep in spec:
-        if not path.is_file():
-            raise ParamError(f"--tokenizer: file {spec!r} does not exist")
+    exists, problem = _path_problem(spec) if spec else (False, "")
+    if path.suffix == ".json" or exists or os.sep in spec:
+        if problem:
+            raise ParamError(f"--tokenizer: {problem}")
         return HFTokenizer(path)
     raise UnknownNameError(
         f"--tokenizer: unknown tokenizer {spec!r}; use one of {', '.join(TIKTOKEN_NAMES)} or a tokenizer.json path"
