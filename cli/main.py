@@ -121,9 +121,14 @@ def _silence_stdout() -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    one_line = " ".join(str(message).split())
+    one_line = " ".join(_shorten(word) for word in str(message).split())
     click.echo(f"lcgen: error: {one_line}", err=True)
     sys.exit(code)
+
+
+def _shorten(word: str, longest: int = 240) -> str:
+    """A pasted value of thousands of characters (``--needles 999...``) is cut, so the one line stays readable."""
+    return word if len(word) <= longest else f"{word[:60]}...{word[-20:]} ({len(word):,} characters)"
 
 
 if __name__ == "__main__":  # pragma: no cover
