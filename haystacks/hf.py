@@ -11,7 +11,7 @@ import random
 from collections.abc import Collection, Iterator
 
 from lcgen.errors import HaystackError, MissingExtraError
-from lcgen.haystack import Haystack, register_haystack
+from lcgen.haystack import Haystack, Passes, register_haystack
 
 from .files import clean_sentence
 from .sentences import split_sentences
@@ -37,6 +37,7 @@ def parse_hf_spec(arg: str) -> tuple[str, str | None, str, str | None]:
 @register_haystack
 class HFHaystack(Haystack):
     scheme = "hf"
+    shareable = True  # holds only the parsed value: a worker re-opens the stream, but skips the checks
     license = "see the source dataset's card"
 
     def __init__(self, arg: str | None):
@@ -47,7 +48,10 @@ class HFHaystack(Haystack):
         if columns is not None and self.column not in columns:
             known = ", ".join(columns)
             raise HaystackError(f"--haystack: {self.repo} has no column {self.column!r} (columns: {known})")
-        first = next(iter(stream), None)
+        try:
+            first = next(iter(stream), None)
+        except Exception as exc:  # a corrupt shard, an unreadable file: datasets raises many kinds
+            raise HaystackError(f"--haystack: cannot read dataset {self.repo!r}: {_first_line(exc)}") from None
         if first is None:
             raise HaystackError(f"--haystack: {self.repo} is empty")
         if self.column not in first:
@@ -70,23 +74,33 @@ class HFHaystack(Haystack):
                 self.repo, self.config, split=split, streaming=True, revision=self.revision
             )
         except Exception as exc:  # datasets raises many kinds; all mean "cannot open this source"
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise HaystackError(f"--haystack: cannot open dataset {self.repo!r}: {message}") from None
+            raise HaystackError(f"--haystack: cannot open dataset {self.repo!r}: {_first_line(exc)}") from None
 
     def documents(self, rng: random.Random, lang: str, avoid: Collection[str] = ()) -> Iterator[list[str]]:
-        stream = self._open()
-        while True:
-            produced = False
-            for row in _buffer_shuffle(iter(stream), rng, SHUFFLE_BUFFER):
-                text = row.get(self.column)
-                if isinstance(text, str) and text.strip():
-                    sentences = [clean_sentence(s, lang) for s in split_sentences(text)]
-                    kept = [s for s in sentences if s]
-                    if kept:
-                        produced = True
-                        yield kept
-            if not produced:
-                raise HaystackError(f"--haystack: column {self.column!r} of {self.repo} holds no text")
+        stream = None
+
+        def one_pass() -> Iterator[list[str]]:
+            nonlocal stream
+            if stream is None:  # opened on the first draw, as before: resolving the source already checked it
+                stream = self._open()
+            try:
+                for row in _buffer_shuffle(iter(stream), rng, SHUFFLE_BUFFER):
+                    text = row.get(self.column)
+                    if isinstance(text, str) and text.strip():
+                        kept = [c for c in (clean_sentence(s, lang) for s in split_sentences(text)) if c]
+                        if kept:
+                            yield kept
+            except HaystackError:
+                raise
+            except Exception as exc:  # a stream can fail midway (a lost connection, a corrupt shard)
+                raise HaystackError(f"--haystack: cannot read dataset {self.repo!r}: {_first_line(exc)}") from None
+
+        return Passes(one_pass, f"column {self.column!r} of {self.repo}")
+
+
+def _first_line(exc: Exception) -> str:
+    """The first non-blank line of an error's message (datasets' messages run over many lines)."""
+    return next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
 
 
 def _buffer_shuffle(rows: Iterator[dict], rng: random.Random, size: int) -> Iterator[dict]:

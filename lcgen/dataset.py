@@ -7,6 +7,7 @@ embedded in the schema metadata so ``load_dataset`` sees exactly the declared ty
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections import OrderedDict
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -64,6 +65,9 @@ class DatasetWriter:
         st["min"] = row["length"] if st["min"] is None else min(st["min"], row["length"])
         st["max"] = row["length"] if st["max"] is None else max(st["max"], row["length"])
         st["exact"] += row["length"] == row["target_length"] or row["target_length"] == 0
+        if '"haystack_repeats"' in row["meta"]:  # only samples of an --allow-repeat run that needed it
+            st["repeated_samples"] = st.get("repeated_samples", 0) + 1
+            st["repeated_sentences"] = st.get("repeated_sentences", 0) + json.loads(row["meta"])["haystack_repeats"]
         self._rows.append(row)
         self._in_shard += 1
         if len(self._rows) >= ROWS_PER_GROUP:
@@ -177,6 +181,7 @@ def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, 
         depth_meaning=spec.depth_meaning,
         answer_format=spec.answer_format,
         haystack=_haystack_facts(req),
+        repeats={k: sum(st.get(k, 0) for st in stats.values()) for k in ("repeated_samples", "repeated_sentences")},
         first_config=splits[0]["config"],
         first_split=splits[0]["split"],
     )

@@ -4,36 +4,83 @@
 ``hf:REPO[:CONFIG]:COLUMN[@REVISION]`` (a text column of a dataset, streamed). A source yields *documents* (lists of
 sentences) in an order seeded by the sample's RNG; :class:`SentenceUnits` turns them into additive filler units for
 the exact-length engine and drops every sentence that mentions a needle's names or answers (the leakage guard).
+
+Repetition: a finite corpus (``files:``, ``hf:``) hands its documents out as :class:`Passes`, one shuffled pass
+after another. A filler unit from the second or a later pass repeats a sentence the sample may already hold;
+:func:`repeat_meta` counts such units among those the sample actually *uses* (the engine draws more than it
+keeps), refuses a sample that uses more sentences than the corpus has unless ``--allow-repeat`` was given, and
+records the count as ``haystack_repeats``. The procedural source is endless and never repeats in this sense (any
+source that does not return :class:`Passes` is treated as endless).
+
+Every draw is bounded: a pass that holds no usable sentence, :data:`MAX_BARREN` documents in a row that hold none,
+or a source that runs dry is a one-line :class:`HaystackError`, never a hang.
 """
 
 from __future__ import annotations
 
 import functools
 import random
+import threading
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from .errors import HaystackError
 from .registry import Registry
 
 DEFAULT_HAYSTACK = "procedural"
 LANGS = ("en", "zh")
+MAX_BARREN = 1_000  # documents in a row without one usable sentence before a source counts as unusable
 
 
 class Haystack(ABC):
     """A source of natural text, resolved from a ``--haystack`` value."""
 
     scheme: ClassVar[str]
+    shareable: ClassVar[bool] = False  # picklable and cheap to send: worker processes get it instead of re-reading
     description: str = ""  # for the card: where the text comes from
     license: str = ""
 
     def __init__(self, arg: str | None):
         self.arg = arg
 
+    @property
+    def spec(self) -> str:
+        """The ``--haystack`` value this source was resolved from, for messages."""
+        return f"{self.scheme}:{self.arg}" if self.arg else self.scheme
+
     @abstractmethod
     def documents(self, rng: random.Random, lang: str, avoid: Collection[str] = ()) -> Iterator[list[str]]:
-        """Documents as lists of stripped sentences, in a seeded order; endless, cycling a finite corpus."""
+        """Documents as lists of stripped sentences, in a seeded order; endless. A finite corpus returns
+        :class:`Passes`, so that repeats can be told apart from first sightings."""
+
+
+class Passes(Iterator[list[str]]):
+    """The documents of a finite corpus, pass after pass; ``one_pass()`` starts a pass (shuffling as it likes).
+
+    ``number`` is the pass the last document came from (0 = the first). A pass that yields no document at all is a
+    :class:`HaystackError` naming ``what``, so cycling an empty corpus cannot spin.
+    """
+
+    def __init__(self, one_pass: Callable[[], Iterator[list[str]]], what: str):
+        self._one_pass = one_pass
+        self.what = what
+        self.number = 0
+        self._current = one_pass()  # a generator: nothing is drawn (no RNG call) before the first document
+        self._yielded = False
+
+    def __next__(self) -> list[str]:
+        while True:
+            doc = next(self._current, None)
+            if doc is not None:
+                self._yielded = True
+                return doc
+            if not self._yielded:
+                raise HaystackError(f"--haystack: {self.what} holds no usable text")
+            self.number += 1
+            self._yielded = False
+            self._current = self._one_pass()
 
 
 haystacks: Registry[type[Haystack]] = Registry("haystack scheme")
@@ -45,14 +92,45 @@ def register_haystack(cls: type[Haystack]) -> type[Haystack]:
     return cls
 
 
+_installed: dict[str, Haystack] = {}  # sources handed over by a parent process (see install_haystacks)
+_loaded: weakref.WeakValueDictionary[str, Haystack] = weakref.WeakValueDictionary()  # mirrors get_haystack's cache
+_lock = threading.Lock()
+
+
 @functools.lru_cache(maxsize=8)
 def get_haystack(spec: str) -> Haystack:
     """Resolve ``procedural``, ``files:PATH`` or ``hf:...`` into a source (checked now: a bad value fails early)."""
-    scheme, _, arg = spec.partition(":")
+    with _lock:
+        source = _installed.get(spec)
+    if source is None:
+        source = _resolve(spec)
+    with _lock:
+        _loaded[spec] = source
+    return source
+
+
+def _resolve(spec: str) -> Haystack:
+    if not spec:
+        raise HaystackError("--haystack: empty value")
+    scheme, colon, arg = spec.partition(":")
     if scheme not in haystacks:
         known = ", ".join(f"{s}:..." if s != "procedural" else s for s in haystacks.names())
         raise HaystackError(f"--haystack: unknown source {spec!r}; use one of {known}")
-    return haystacks.get(scheme)(arg or None)
+    return haystacks.get(scheme)(arg if colon else None)
+
+
+def loaded_haystacks() -> dict[str, Haystack]:
+    """The sources this process has already resolved that can be pickled cheaply, by ``--haystack`` value."""
+    with _lock:
+        return {spec: source for spec, source in list(_loaded.items()) if source.shareable}
+
+
+def install_haystacks(sources: dict[str, Haystack]) -> None:
+    """Seed this process (a worker) with sources resolved elsewhere: ``get_haystack(spec)`` then returns them
+    without reading or splitting anything again."""
+    with _lock:
+        _installed.update(sources)
+    get_haystack.cache_clear()
 
 
 def unit_text(sentence: str, lang: str) -> str:
@@ -66,7 +144,11 @@ def unit_text(sentence: str, lang: str) -> str:
 
 class SentenceUnits:
     """Filler units from a haystack, skipping any sentence that contains an avoided string (case-insensitive)
-    or that ``reject`` refuses (e.g. one that reads like a needle statement)."""
+    or that ``reject`` refuses (e.g. one that reads like a needle statement).
+
+    For a finite source it keeps the units it handed out, in order, and where the corpus' first pass ended
+    (``first_pass_units``), so :meth:`usage` can tell which units the sample holds twice.
+    """
 
     def __init__(
         self,
@@ -77,12 +159,20 @@ class SentenceUnits:
         reject: Callable[[str], bool] | None = None,
     ):
         self.lang = lang
+        self.what = getattr(haystack, "spec", type(haystack).__name__)
         self._reject = reject
         self._avoid = sorted({a.lower() for a in avoid if a})
         self._docs = haystack.documents(rng, lang, frozenset(avoid))
+        self._passes = self._docs if isinstance(self._docs, Passes) else None
         self._pending: list[str] = []  # units of the current document, already formatted
         self._next = 0
         self.dropped = 0
+        self._log: list[str] = []  # every unit produced, in order (finite sources only)
+        self._pass = 0
+        self._kept_in_pass = 0
+        self.produced = 0  # units taken from documents so far
+        self.handed = 0  # units handed out so far
+        self.first_pass_units: int | None = None  # units the corpus' first pass gave; None while it lasts
 
     def _clean(self, sentence: str) -> bool:
         low = sentence.lower()
@@ -90,9 +180,24 @@ class SentenceUnits:
             return False
         return self._reject is None or not self._reject(sentence)
 
-    def _refill(self) -> None:
-        while self._next >= len(self._pending):
+    def _document(self) -> list[str]:
+        try:
             doc = next(self._docs)
+        except StopIteration:
+            raise HaystackError(f"--haystack: {self.what} ran out of text") from None
+        if self._passes is not None and self._passes.number != self._pass:
+            if self._kept_in_pass == 0:
+                raise HaystackError(f"--haystack: no sentence of {self.what} is usable in this sample "
+                                    "(each names a needle's people or answers, or reads like a needle)")
+            if self.first_pass_units is None:
+                self.first_pass_units = self.produced
+            self._pass, self._kept_in_pass = self._passes.number, 0
+        return doc
+
+    def _refill(self) -> None:
+        barren = 0
+        while self._next >= len(self._pending):
+            doc = self._document()
             # One check of the whole document first: nearly all documents are clean, and one search over the
             # joined text is far cheaper than one per sentence (no pattern spans a newline).
             if self._clean("\n".join(doc)):
@@ -100,12 +205,24 @@ class SentenceUnits:
             else:
                 kept = [s for s in doc if s and self._clean(s)]
             self.dropped += len(doc) - len(kept)
+            if not kept:
+                barren += 1
+                if barren >= MAX_BARREN:
+                    raise HaystackError(f"--haystack: {MAX_BARREN:,} documents of {self.what} in a row hold no "
+                                        "usable sentence (each names a needle's people or answers, or reads "
+                                        "like a needle)")
+                continue
             self._pending = [unit_text(s, self.lang) for s in kept]
             self._next = 0
+            self.produced += len(kept)
+            self._kept_in_pass += len(kept)
+            if self._passes is not None:
+                self._log.extend(self._pending)
 
     def draw(self) -> str:
         self._refill()
         self._next += 1
+        self.handed += 1
         return self._pending[self._next - 1]
 
     def draw_many(self, n: int) -> list[str]:
@@ -115,7 +232,83 @@ class SentenceUnits:
             take = min(n - len(out), len(self._pending) - self._next)
             out.extend(self._pending[self._next : self._next + take])
             self._next += take
+        self.handed += len(out)
         return out
 
+    @property
+    def repeats_drawn(self) -> int:
+        """Units handed out after the corpus' first pass: an upper bound on the repeats a sample holds."""
+        return 0 if self.first_pass_units is None else max(self.handed - self.first_pass_units, 0)
 
-__all__ = ["DEFAULT_HAYSTACK", "Haystack", "SentenceUnits", "get_haystack", "haystacks", "register_haystack"]
+    def usage(self, text: str, start: int, end: int, skip: dict[int, int]) -> tuple[int, int]:
+        """How many units ``text[start:end]`` holds (the filler, with needles at the offsets ``skip`` maps to their
+        lengths), and how many of them repeat a sentence the sample already holds because the corpus was cycled.
+
+        The engine keeps a subsequence of the units it drew, in order; they are matched to the draws earliest
+        first. A unit is a repeat when its draw came after the corpus' first pass and its text is already in the
+        sample (a sentence the corpus itself holds twice is no repeat). Should the text not match the draws (it
+        should), every unit handed out is counted instead, and every later-pass draw as a repeat (upper bounds).
+        """
+        first = self.first_pass_units if self.first_pass_units is not None else self.handed
+        log, handed = self._log, self.handed
+        seen: set[str] = set()
+        i, pos, used, repeats = 0, start, 0, 0
+        while pos < end:
+            if pos in skip:
+                pos += skip[pos]
+                continue
+            while i < handed and not text.startswith(log[i], pos):
+                i += 1
+            if i >= handed:
+                return handed, self.repeats_drawn
+            unit = log[i]
+            used += 1
+            repeats += i >= first and unit in seen
+            seen.add(unit)
+            pos += len(unit)
+            i += 1
+        return used, repeats
+
+    def first_pass(self) -> list[str]:
+        """The units the corpus' first pass gave this sample (empty while it lasts)."""
+        return self._log[: self.first_pass_units or 0]
+
+
+def repeat_meta(plan: Any, built: Any, allow_repeat: bool, sample: str, tok: Any) -> dict[str, int]:
+    """``{"haystack_repeats": n}`` for a sample that holds ``n`` sentences of a finite corpus a second time, ``{}``
+    when it holds none.
+
+    A sample that uses more sentences than the corpus' first pass gave it needs more text than the corpus has: it
+    is refused in one line unless ``allow_repeat``. A sample that fits the corpus can still hold a repeat or two
+    (the engine draws more units than it keeps, so a small corpus' first pass may be spent before the exact fill
+    ends); those are recorded, not refused. ``plan`` and ``built`` are the engine's
+    :class:`~lcgen.assemble.Plan` and :class:`~lcgen.assemble.Assembled`.
+    """
+    units = plan.filler
+    if not isinstance(units, SentenceUnits) or units.repeats_drawn == 0:
+        return {}
+    first, end = built.context_span
+    skip = {offset: len(n.text) for offset, n in zip(built.needle_offsets, plan.needles)}
+    used, repeats = units.usage(built.text, first + len(plan.ctx_open), end - len(plan.ctx_close), skip)
+    corpus = units.first_pass()
+    if used > len(corpus) and not allow_repeat:
+        tokens = sum(tok.counts(corpus)) if corpus else 0
+        raise HaystackError(
+            f"--haystack: {units.what} has only {len(corpus):,} usable sentences (~{tokens:,} tokens) for sample "
+            f"{sample}, which needs {used:,}; pass --allow-repeat to let it repeat them"
+        )
+    return {"haystack_repeats": repeats} if repeats else {}
+
+
+__all__ = [
+    "DEFAULT_HAYSTACK",
+    "Haystack",
+    "Passes",
+    "SentenceUnits",
+    "get_haystack",
+    "haystacks",
+    "install_haystacks",
+    "loaded_haystacks",
+    "register_haystack",
+    "repeat_meta",
+]

@@ -120,7 +120,7 @@ class MakeRequest:
     def haystack_spec(self) -> str | None:
         from .haystack import DEFAULT_HAYSTACK
 
-        return (self.haystack or DEFAULT_HAYSTACK) if self.spec().uses_haystack else None
+        return (self.haystack if self.haystack is not None else DEFAULT_HAYSTACK) if self.spec().uses_haystack else None
 
     def specs(self) -> list[SampleSpec]:
         spec = self.spec()
@@ -145,7 +145,7 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
     params = fam.params(**spec.params)
     extra: dict[str, Any] = {}
     if fam.uses_haystack:
-        from .haystack import get_haystack
+        from .haystack import get_haystack, repeat_meta
 
         extra["haystack"] = get_haystack(spec.haystack)
     declared = inspect.signature(fam.plan).parameters
@@ -165,6 +165,8 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
         "context_tokens": built.context_tokens,
         "max_unit_tokens": built.max_unit_tokens,
         "tokenizations": built.tokenizations,
+        # Sentences a corpus smaller than the sample gave twice (only with --allow-repeat; absent when none).
+        **(repeat_meta(sp.plan, built, spec.allow_repeat, spec.id, tok) if fam.uses_haystack else {}),
     }
     return {
         "id": spec.id,

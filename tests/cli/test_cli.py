@@ -225,9 +225,11 @@ def test_bad_haystack_is_one_line(tmp_path, make_spec, needle):
 
 def test_needles_with_a_folder_of_text_files(tmp_path):
     corpus = Path(__file__).resolve().parent.parent / "data" / "corpus_en"
-    res = run("make", "needles", "--len", "3k", "--haystack", f"files:{corpus}", "--out", "nd", cwd=tmp_path)
+    res = run("make", "needles", "--len", "3k", "--haystack", f"files:{corpus}", "--allow-repeat", "--out", "nd",
+              cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     res = run("validate", "nd", cwd=tmp_path)
     assert res.returncode == 0 and "all 15 samples passed" in res.stdout, res.stdout + res.stderr
+    assert "| repeated haystack text | 15 sample(s) hold" in (tmp_path / "nd" / "README.md").read_text()
     card = (tmp_path / "nd" / "README.md").read_text()
     assert "files:" in card and "local text file" in card

@@ -24,7 +24,7 @@ CORPUS = {"en": DATA / "corpus_en", "zh": DATA / "corpus_zh"}
 def make_row(variant, lang="en", length=3000, depth=50.0, index=0, haystack=None, **knobs):
     params = dataclasses.asdict(FAM.params(**{**FAM.variants[variant], "lang": lang, **knobs}))
     spec = SampleSpec("needles", variant, length, depth, index, 4, "cl100k_base", params,
-                      haystack or f"files:{CORPUS[lang]}")
+                      haystack or f"files:{CORPUS[lang]}", allow_repeat=True)  # the test corpora are tiny
     row = build_sample(spec)
     row["tokenizer_spec"] = "cl100k_base"
     return row
