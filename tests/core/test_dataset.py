@@ -15,8 +15,8 @@ from lcgen.make import MakeRequest, make
 # sha256 of the canonical JSON of every row of the reference datasets below. A change here changes generated
 # data: bump lcgen's version (or the family's) and record it in CHANGELOG.md.
 GOLDEN = {
-    "cl100k_base": "095104ef6f581e0d1c6d5c50b037c5e3fe16326201bf31561bff5b6ab9a1b2d6",
-    "o200k_base": "27f6af1b532da6dddb497bec1e66faf25513c7ca20e10dc09706ea3e3ed3c18f",
+    "cl100k_base": "da66ae2c97d2d5c8d563f3edc27e9dd5dcb920e5b582d2f38a1cda097e20df4d",
+    "o200k_base": "c0f39b5508cab663d2207071055fe530d18c2db0c1e1239d9416de6256013ec9",
 }
 
 
