@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
@@ -27,7 +26,6 @@ CHUNK = 256  # sentences handed over at a time
 MIN_SENTENCES = 20  # usable sentences; below this a corpus would repeat itself every few hundred tokens
 MAX_SENTENCE_CHARS = 2_000  # longer "sentences" are dropped: about 400 English words, far past any real sentence
 
-_COMPLETE = re.compile(r"[.!?。！？…][\"'”’」』）)\]]*$")
 _TERMINATORS = ".!?。！？…"
 _CLOSERS = "\"'”’」』）)]"
 _ENDS = "a closing . ! ? … 。 ！ ？"
@@ -44,11 +42,11 @@ def clean_sentence(sentence: str, lang: str) -> str:
     if len(collapsed) > MAX_SENTENCE_CHARS:
         return ""
     text = _as_lang(collapsed, lang)
-    return text if _COMPLETE.search(text) else ""
+    return text if _complete(text) else ""
 
 
 def _complete(text: str) -> bool:
-    """``_COMPLETE.search(text)`` without scanning the whole text: closers stripped, the last character ends it."""
+    """Whether ``text`` ends a sentence: a terminator, then only closing quotes or brackets."""
     return text.rstrip(_CLOSERS)[-1:] in tuple(_TERMINATORS)
 
 

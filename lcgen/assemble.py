@@ -215,7 +215,7 @@ def _exact(
     """Units that sum to exactly ``gap`` tokens, drawn from ``source`` by rejection; fewer if none fit in time.
 
     A unit is kept only if what remains can still be written as a sum of *typical* unit sizes (sizes seen at
-    least twice, between the 10th and 90th percentile; a small subset-sum table), so the walk neither waits for
+    least twice, between the 10th and 90th percentile; see _Reach), so the walk neither waits for
     rare sizes nor strands itself, even when a small corpus has only a few sentence lengths; the last unit must
     match exactly. Typical sizes are only ever added, so a remainder once reachable stays reachable. The count of
     every unit drawn is appended to ``drawn`` (for :func:`_close`).
@@ -223,7 +223,7 @@ def _exact(
     lo, hi = _typical(seen)
     sightings = Counter(seen)
     sizes = frozenset(c for c, n in sightings.items() if n >= 2 and lo <= c <= hi)
-    table = _Sums(sizes, gap)
+    table = _Reach(sizes)
     units: list[str] = []
     counts: list[int] = []
     for _ in range(_MAX_EXACT_DRAWS):
@@ -236,7 +236,7 @@ def _exact(
         sightings[c] += 1
         if lo <= c <= hi and c not in sizes and sightings[c] >= 2:
             sizes = sizes | {c}
-            table = _Sums(sizes, gap)
+            table = _Reach(sizes)
         if c == gap or (c < gap and table[gap - c]):
             units.append(unit)
             counts.append(c)
@@ -328,9 +328,9 @@ class _Reach:
     the sizes' common divisor from there on is reachable.
     """
 
-    def __init__(self, sizes: set[int]):
-        ordered = sorted(sizes)
-        m = ordered[0]
+    def __init__(self, sizes: set[int] | frozenset[int]):
+        ordered = sorted(sizes)  # positive sizes; none at all: only 0 is reachable
+        m = ordered[0] if ordered else 1
         least: list[float] = [math.inf] * m
         least[0] = 0
         heap = [(0, 0)]
@@ -345,29 +345,11 @@ class _Reach:
                     heapq.heappush(heap, (n, n % m))
         self._m = m
         self._least = least
-        self.all_from = max(0, int(max(x for x in least if x != math.inf)) - m + 1)
+        self.all_from = max(0, int(max(x for x in least if x != math.inf)) - m + 1) if ordered else math.inf
+        self._any = bool(ordered)
 
     def __getitem__(self, n: int) -> bool:
-        return n >= 0 and self._least[n % self._m] <= n
-
-
-class _Sums:
-    """Which n <= limit are sums of the given sizes (repetition allowed): a bitset grown by shifts."""
-
-    def __init__(self, sizes: frozenset[int], limit: int):
-        mask = (1 << (limit + 1)) - 1
-        reach = 1
-        while True:
-            grown = reach
-            for s in sizes:
-                grown |= (reach << s) & mask
-            if grown == reach:
-                break
-            reach = grown
-        self._bits = reach
-
-    def __getitem__(self, n: int) -> bool:
-        return n >= 0 and bool(self._bits >> n & 1)
+        return n >= 0 and (self._least[n % self._m] <= n if self._any else n == 0)
 
 
 def _correct(

@@ -244,18 +244,18 @@ def check_card(header: Any, card: Path) -> None:
             return None
         value = obj[key]
         if not isinstance(value, kind) or (kind is int and (isinstance(value, bool) or value < 0)):
-            fail(name, f"must be {_KINDS[kind]}, not {_shown(value)}")
+            fail(name, f"must be {_KINDS[kind]}, not {kind_of(value)}")
         if kind in (str, list) and not value:
             fail(name, "is empty")
         return value
 
     if not isinstance(header, dict):
-        raise DatasetError(f"{card}: the YAML header must be a mapping, not {_shown(header)}")
+        raise DatasetError(f"{card}: the YAML header must be a mapping, not {kind_of(header)}")
     names: dict[str, int] = {}
     for i, cfg in enumerate(get(header, "configs", "", list)):
         where = f"configs[{i}]"
         if not isinstance(cfg, dict):
-            fail(where, f"must be a mapping with config_name and data_files, not {_shown(cfg)}")
+            fail(where, f"must be a mapping with config_name and data_files, not {kind_of(cfg)}")
         name = get(cfg, "config_name", where, str)
         if name in names:
             fail(f"{where}.config_name", f"{name!r} repeats configs[{names[name]}]")
@@ -264,7 +264,7 @@ def check_card(header: Any, card: Path) -> None:
         for j, df in enumerate(get(cfg, "data_files", where, list)):
             entry = f"{where}.data_files[{j}]"
             if not isinstance(df, dict):
-                fail(entry, f"must be a mapping with split and path, not {_shown(df)}")
+                fail(entry, f"must be a mapping with split and path, not {kind_of(df)}")
             split = get(df, "split", entry, str)
             if split in splits:
                 fail(f"{entry}.split", f"{split!r} repeats data_files[{splits[split]}]")
@@ -276,17 +276,17 @@ def check_card(header: Any, card: Path) -> None:
     if info is None:
         return
     if not isinstance(info, list):
-        fail("dataset_info", f"must be a list, not {_shown(info)}")
+        fail("dataset_info", f"must be a list, not {kind_of(info)}")
     seen: dict[tuple[str, str], str] = {}
     for i, entry in enumerate(info):
         where = f"dataset_info[{i}]"
         if not isinstance(entry, dict):
-            fail(where, f"must be a mapping with config_name and splits, not {_shown(entry)}")
+            fail(where, f"must be a mapping with config_name and splits, not {kind_of(entry)}")
         config = get(entry, "config_name", where, str)
         for j, s in enumerate(get(entry, "splits", where, list)):
             split_key = f"{where}.splits[{j}]"
             if not isinstance(s, dict):
-                fail(split_key, f"must be a mapping with name and num_examples, not {_shown(s)}")
+                fail(split_key, f"must be a mapping with name and num_examples, not {kind_of(s)}")
             pair = (config, get(s, "name", split_key, str))
             if pair in seen:
                 fail(f"{split_key}.name", f"{pair[1]!r} of config {config!r} repeats {seen[pair]}")
@@ -295,9 +295,10 @@ def check_card(header: Any, card: Path) -> None:
             get(s, "num_bytes", split_key, int, required=False)
 
 
-def _shown(value: Any) -> str:
-    """A value's YAML kind for a message (its text could be long or hostile)."""
-    kinds = {str: "text", list: "a list", dict: "a mapping", bool: "true/false", int: "a number", float: "a number"}
+def kind_of(value: Any, mapping: str = "a mapping") -> str:
+    """A parsed YAML or JSON value's kind for a message (its text could be long or hostile)."""
+    kinds = {str: "text", list: "a list", dict: mapping, bool: "true/false", int: "a number", float: "a number",
+             type(None): "null"}
     return kinds.get(type(value), type(value).__name__)
 
 
@@ -411,5 +412,5 @@ def row_problems(row: dict[str, Any]) -> list[str]:
     return problems
 
 
-__all__ = ["DatasetWriter", "check_card", "check_parquet_schema", "iter_splits", "read_card", "read_rows",
+__all__ = ["DatasetWriter", "check_card", "kind_of", "check_parquet_schema", "iter_splits", "read_card", "read_rows",
            "render_card", "row_problems", "__version__"]

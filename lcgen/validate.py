@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .dataset import iter_splits, read_rows, row_problems
+from .dataset import iter_splits, kind_of, read_rows, row_problems
 from .errors import DatasetError, UnknownNameError
 from .params import build_params
 from .registry import families, oracles
@@ -31,7 +31,8 @@ ORACLE_ERRORS = (LookupError, ValueError, TypeError, AttributeError, StopIterati
 # What every sample's meta records (lcgen.make.build_sample), with the JSON kind validate relies on.
 META_FIELDS: dict[str, type] = {"family_version": str, "params": dict, "needle_offsets": list, "context_span": list,
                                 "context_tokens": int, "max_unit_tokens": int, "tokenizations": int}
-_JSON_KINDS = {str: "text", dict: "an object", list: "a list", int: "an integer"}
+JSON_OBJECT = "an object"
+_JSON_KINDS = {str: "text", dict: JSON_OBJECT, list: "a list", int: "an integer"}
 
 
 @dataclass
@@ -172,10 +173,10 @@ def _read_meta(row: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
     except RecursionError:
         return None, ["meta is not JSON (nested too deeply)"]
     if not isinstance(meta, dict):
-        return None, [f"meta is {_json_kind(meta)}, not a JSON object"]
+        return None, [f"meta is {kind_of(meta, JSON_OBJECT)}, not a JSON object"]
     problems = [f"meta has no {key}" for key in META_FIELDS if key not in meta]
-    problems += [f"meta.{key} is {_json_kind(meta[key])}, not {_JSON_KINDS[kind]}" for key, kind in META_FIELDS.items()
-                 if key in meta and not _is_json(meta[key], kind)]
+    problems += [f"meta.{key} is {kind_of(meta[key], JSON_OBJECT)}, not {_JSON_KINDS[kind]}"
+                 for key, kind in META_FIELDS.items() if key in meta and not _is_json(meta[key], kind)]
     offsets = meta.get("needle_offsets")
     if isinstance(offsets, list) and not all(_is_json(o, int) for o in offsets):
         problems.append("meta.needle_offsets holds something that is not a character offset")
@@ -227,11 +228,6 @@ def _meta_against_oracle(meta: dict[str, Any], got: Any, text: str, ctx_tokens: 
 
 def _is_json(value: Any, kind: type) -> bool:
     return isinstance(value, kind) and not isinstance(value, bool)
-
-
-def _json_kind(value: Any) -> str:
-    kinds = {dict: "an object", list: "a list", str: "text", bool: "true/false", int: "a number", float: "a number"}
-    return kinds.get(type(value), "null")
 
 
 def _row_tokenizer(row: dict[str, Any]) -> str | None:

@@ -61,3 +61,20 @@ def test_too_short_target_is_a_clear_error():
     params = dataclasses.asdict(fam.params(needles=50))
     with pytest.raises(ParamError, match="too short"):
         build_sample(SampleSpec("needle-threads", "multiple_needles", 500, 50.0, 0, 1, "cl100k_base", params))
+
+
+def test_reachable_sums_match_brute_force():
+    """The one table the exact fill and the close both use: totals that are sums of unit sizes."""
+    import random
+
+    from lcgen.assemble import _Reach
+
+    rng = random.Random(0)
+    for _ in range(300):
+        sizes = frozenset(rng.randint(1, 60) for _ in range(rng.randint(0, 5)))
+        reach = [True] + [False] * 400
+        for n in range(1, 401):
+            reach[n] = any(n >= s and reach[n - s] for s in sizes)
+        table = _Reach(sizes)
+        assert [table[n] for n in range(401)] == reach, sorted(sizes)
+        assert not table[-1]
