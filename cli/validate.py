@@ -25,7 +25,12 @@ def validate_cmd(path: Path, tokenizer: str | None, show: int) -> None:
     for rep in reports.values():
         for line in rep.failures[:show]:
             click.echo(f"FAIL {line}", err=True)
+    card_problems = [line for rep in reports.values() for line in rep.card_problems]
+    for line in card_problems:
+        click.echo(f"FAIL card: {line}", err=True)
     total = sum(r.samples for r in reports.values())
     if failed:
         raise click.ClickException(f"{failed} of {total} samples failed validation")
     click.echo(f"all {total} samples passed")
+    if card_problems:
+        raise click.ClickException(f"the card does not match the rows of {len(card_problems)} config(s)")

@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from lcgen.assemble import CONTEXT_SLOT, Needle, Plan, SamplePlan, split_prompt, text_order
-from lcgen.errors import MissingExtraError, ParamError
+from lcgen.errors import ParamError, missing_dependency
 from lcgen.frames import render_frame
 from lcgen.params import FamilyParams, param
 from lcgen.registry import family
@@ -332,7 +332,7 @@ def _gold(q: Query, rows: list[tuple[str, dict]]) -> tuple[str, list[str], str]:
     try:
         import polars as pl
     except ImportError:
-        raise MissingExtraError("holistic-queries computes answers with polars: pip install polars") from None
+        raise missing_dependency("holistic-queries", "polars") from None
     frames = {}
     for t in DOMAINS[q.domain].tables:
         mine = [r for name, r in rows if name == t.name]

@@ -1,3 +1,2 @@
-"""Haystack sources (natural text, files, datasets). The needle-threads family makes its own JSON filler."""
-
-from . import files, hf, procedural  # noqa: F401
+"""Haystack sources (natural text, files, datasets), one module per ``--haystack`` scheme, imported by
+``lcgen.registry`` when the scheme is used. The needle-threads family makes its own JSON filler."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Collection, Iterator
 
-from lcgen.errors import HaystackError, MissingExtraError
+from lcgen.errors import HaystackError, missing_dependency
 from lcgen.haystack import Haystack, Passes, register_haystack
 
 from .files import clean_sentence
@@ -66,7 +66,7 @@ class HFHaystack(Haystack):
         try:
             import datasets
         except ImportError:
-            raise MissingExtraError("--haystack hf: needs the datasets package: pip install 'lcgen[hf]'") from None
+            raise missing_dependency("--haystack hf:", "datasets") from None
         try:
             splits = datasets.get_dataset_split_names(self.repo, self.config, revision=self.revision)
             split = "train" if "train" in splits else splits[0]

@@ -47,4 +47,9 @@ class TemplateError(LcgenError):
 
 
 class MissingExtraError(LcgenError):
-    """An optional dependency is not installed."""
+    """A dependency is not installed."""
+
+
+def missing_dependency(what: str, package: str) -> MissingExtraError:
+    """The error for a core dependency that is gone (a broken or partial install)."""
+    return MissingExtraError(f"{what} needs {package}, a dependency of lcgen that is not installed: reinstall lcgen")

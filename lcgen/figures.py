@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping
 
-from .errors import MissingExtraError
+from .errors import missing_dependency
 
 Cells = Mapping[tuple[int, float], float]  # (length in tokens, 0 = none; depth in percent) -> value
 
@@ -34,7 +34,7 @@ def length_depth_png(
         from matplotlib.figure import Figure
         from matplotlib.ticker import MaxNLocator
     except ImportError:
-        raise MissingExtraError("figures need matplotlib: pip install 'lcgen[plot]'") from None
+        raise missing_dependency("figures", "matplotlib") from None
     import numpy as np
 
     from .lengths import length_label

@@ -83,7 +83,7 @@ class Passes(Iterator[list[str]]):
             self._current = self._one_pass()
 
 
-haystacks: Registry[type[Haystack]] = Registry("haystack scheme")
+haystacks: Registry[type[Haystack]] = Registry("haystack scheme", "lcgen.haystacks")
 
 
 def register_haystack(cls: type[Haystack]) -> type[Haystack]:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
+import pkgutil
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any, Generic, TypeVar
 
 from .errors import UnknownNameError
@@ -20,10 +22,16 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    """Names to objects of one kind, e.g. ``families``."""
+    """Names to objects of one kind, e.g. ``families``.
 
-    def __init__(self, kind: str):
+    A name is looked up first in the built-in module of the same name (``needle-threads`` in
+    ``lcgen.generators.needle_threads``), so a command that needs one family imports only that family; an unknown
+    name, or a listing, imports every built-in module and entry point.
+    """
+
+    def __init__(self, kind: str, package: str = ""):
         self.kind = kind
+        self.package = package  # where the built-in modules live, one per name
         self._items: dict[str, T] = {}
 
     def add(self, name: str, item: T) -> T:
@@ -33,7 +41,7 @@ class Registry(Generic[T]):
         return item
 
     def get(self, name: str) -> T:
-        _load_plugins()
+        self._load(name)
         if name not in self._items:
             close = difflib.get_close_matches(name, list(self._items), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -46,8 +54,19 @@ class Registry(Generic[T]):
         return sorted(self._items)
 
     def __contains__(self, name: str) -> bool:
-        _load_plugins()
+        self._load(name)
         return name in self._items
+
+    def _load(self, name: str) -> None:
+        if name in self._items:
+            return
+        if self.package and isinstance(name, str) and _MODULE_NAME.fullmatch(name):
+            module = f"{self.package}.{name.replace('-', '_')}"
+            if importlib.util.find_spec(module) is not None:
+                importlib.import_module(module)
+                if name in self._items:
+                    return
+        _load_plugins()
 
 
 @dataclass(frozen=True)
@@ -81,8 +100,9 @@ class FamilySpec:
             )
 
 
-families: Registry[FamilySpec] = Registry("family")
-oracles: Registry[Callable[..., Any]] = Registry("oracle")
+families: Registry[FamilySpec] = Registry("family", "lcgen.generators")
+oracles: Registry[Callable[..., Any]] = Registry("oracle", "lcgen.validators")
+_MODULE_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
 
 def family(
@@ -145,13 +165,18 @@ _loaded = False
 
 
 def _load_plugins() -> None:
-    """Import the built-in families and oracles, then any ``lcgen.families`` entry points, once."""
+    """Import every built-in module (haystacks, families, oracles; not ``_private`` helpers), then any
+    ``lcgen.families`` entry points, once."""
     global _loaded
     if _loaded:
         return
     _loaded = True
-    importlib.import_module("lcgen.haystacks")
-    importlib.import_module("lcgen.generators")
-    importlib.import_module("lcgen.validators")
+    for package in ("lcgen.haystacks", "lcgen.generators", "lcgen.validators"):
+        path = importlib.import_module(package).__path__
+        for info in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):
+            if not info.name.startswith("_"):
+                importlib.import_module(f"{package}.{info.name}")
+    from importlib import metadata
+
     for ep in sorted(metadata.entry_points(group="lcgen.families"), key=lambda e: e.name):
         ep.load()

@@ -7,11 +7,13 @@ tiktoken itself expects, and the encoding is built in memory from tiktoken's own
 
 from __future__ import annotations
 
-import base64
+import binascii
 import functools
 import gzip
 import hashlib
+import importlib.util
 import os
+import re
 import stat
 import tempfile
 import types
@@ -102,11 +104,8 @@ class TiktokenTokenizer(Tokenizer):
         def load_ranks(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
             raw = _read_bpe_file(url, expected_hash)
             found["hash"] = hashlib.sha256(raw).hexdigest()
-            ranks = {}
-            for line in raw.splitlines():
-                if line:
-                    token, rank = line.split()
-                    ranks[base64.b64decode(token)] = int(rank)
+            fields = raw.split()  # "<base64 token> <rank>" per line
+            ranks = dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2])))
             found["ranks"] = ranks
             return ranks
 
@@ -118,11 +117,12 @@ class TiktokenTokenizer(Tokenizer):
         self.vocab_hash = str(found["hash"])
         ranks: dict[bytes, int] = found["ranks"]  # type: ignore[assignment]
         lengths = np.zeros(self._enc.n_vocab, dtype=np.int64)
-        for token, rank in ranks.items():
-            lengths[rank] = len(token)
+        lengths[np.fromiter(ranks.values(), np.int64, len(ranks))] = np.fromiter(map(len, ranks), np.int64, len(ranks))
         self._byte_len = lengths
 
     def count(self, text: str) -> int:
+        if len(text) >= _PARALLEL_MIN_CHARS:
+            return len(self._token_ends(text))
         return len(self._enc.encode_ordinary(text))
 
     def encode(self, text: str) -> list[int]:
@@ -130,6 +130,14 @@ class TiktokenTokenizer(Tokenizer):
         return self._enc.encode_ordinary(text)
 
     def _token_ends(self, text: str) -> np.ndarray:
+        seam = exact_seam(text) if len(text) >= _PARALLEL_MIN_CHARS else None
+        if seam is None:
+            return self._ends_of(text)
+        with ThreadPoolExecutor(2) as pool:
+            first, second = pool.map(self._ends_of, (text[:seam], text[seam:]))
+        return np.concatenate([first, second + (first[-1] if len(first) else 0)])
+
+    def _ends_of(self, text: str) -> np.ndarray:
         tokens = np.fromiter(self._enc.encode_ordinary(text), dtype=np.int64)
         return np.cumsum(self._byte_len[tokens])
 
@@ -156,6 +164,25 @@ class TiktokenTokenizer(Tokenizer):
 
     def index(self, text: str) -> TokenIndex:
         return TokenIndex(text, self._token_ends(text), "bytes")
+
+
+# A newline whose next line starts, after spaces or tabs, with printable ASCII other than "/" (see exact_seam).
+_SEAM = re.compile(r"\n(?=[ \t]*[!-.0-~])")
+
+
+def exact_seam(text: str) -> int | None:
+    """An offset near the middle of ``text`` where cl100k_base and o200k_base tokenize the two halves apart into
+    exactly the tokens of the whole (so a long text can be encoded on two threads), or None.
+
+    Their pre-tokenizers split text into pieces by regex and BPE each piece alone. Just after a newline, with the
+    next non-blank character ASCII and not "/", a piece always ends: only whitespace pieces hold a newline and go on,
+    and only while the whitespace holds another newline; o200k's punctuation pieces take a "/" after newlines. The
+    pieces before the seam come out the same at the end of the first half too: where the whole text matches a
+    whitespace run ending in that newline, the half matches it as trailing whitespace, ending at the same place.
+    tests/core/test_tokenizer_seam.py checks this against one encode of the whole on random and adversarial text.
+    """
+    found = _SEAM.search(text, len(text) // 2) or _SEAM.search(text, len(text) // 4)
+    return found.end() if found and 0 < found.end() < len(text) else None
 
 
 class HFTokenizer(Tokenizer):
@@ -204,6 +231,17 @@ def _path_problem(spec: str) -> tuple[bool, str]:
     return True, ""
 
 
+def _bpe_openai_data() -> Path:
+    """bpe-openai's data folder, found without importing the package (its ``__init__`` loads every encoding)."""
+    try:
+        spec = importlib.util.find_spec("bpe_openai")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        return Path("/nonexistent-bpe-openai")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
 def _read_bpe_file(url: str, expected_hash: str | None) -> bytes:
     """The BPE file at ``url`` from tiktoken's cache, else from bpe-openai, checked against tiktoken's sha256."""
     cache_dir = os.environ.get("TIKTOKEN_CACHE_DIR") or os.environ.get("DATA_GYM_CACHE_DIR")
@@ -212,9 +250,7 @@ def _read_bpe_file(url: str, expected_hash: str | None) -> bytes:
     candidates = []
     if cached.is_file():
         candidates.append(cached.read_bytes())
-    import bpe_openai
-
-    shipped = Path(bpe_openai.__file__).parent / "data" / (url.rsplit("/", 1)[-1] + ".gz")
+    shipped = _bpe_openai_data() / (url.rsplit("/", 1)[-1] + ".gz")
     if shipped.is_file():
         candidates.append(gzip.decompress(shipped.read_bytes()))
     for raw in candidates:

@@ -8,6 +8,7 @@ name recorded in the row, or the ``--tokenizer`` given to validate; a path recor
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import re
@@ -18,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .dataset import iter_splits, kind_of, read_rows, row_problems
+from .dataset import (FINGERPRINT_PREFIX, content_fingerprint, iter_splits, kind_of, read_card, read_rows,
+                      row_digest, row_problems)
 from .errors import DatasetError, UnknownNameError
 from .params import build_params
 from .registry import families, oracles
@@ -42,6 +44,7 @@ class VariantReport:
     exact: int = 0
     max_depth_error: float = 0.0
     failures: list[str] = field(default_factory=list)
+    card_problems: list[str] = field(default_factory=list)  # the card disagrees with the rows of this config
 
 
 def _anchor_error(index, got, needle_tok, first: int, last: int, target: float) -> tuple[float, float]:
@@ -244,10 +247,15 @@ def validate(folder: Path, tokenizer: str | None = None) -> tuple[OrderedDict[st
     tokenizers: dict[str, Any] = {}
     seen_ids: set[str] = set()
     failed = 0
+    split_digests: OrderedDict[str, list[tuple[str, str]]] = OrderedDict()
     for config, split, files, declared in iter_splits(folder):
         rows = read_rows(files)
         if declared is not None and declared != len(rows):
             raise DatasetError(f"{folder}: split {config}/{split} declares {declared} samples but has {len(rows)}")
+        digest = hashlib.sha256()
+        for row in rows:
+            digest.update(row_digest(row))
+        split_digests.setdefault(config, []).append((split, digest.hexdigest()))
         for n, row in enumerate(rows, 1):
             has_id = isinstance(row.get("id"), str) and bool(row["id"])
             label = row["id"] if has_id else f"{config}/{split} row {n}"
@@ -273,4 +281,20 @@ def validate(folder: Path, tokenizer: str | None = None) -> tuple[OrderedDict[st
                 rep.failures.append(f"{label}: {'; '.join(problems)}")
     if not reports:
         raise DatasetError(f"{folder}: no samples")
+    for cfg in read_card(folder)["configs"]:
+        problem = _fingerprint_problem(cfg, split_digests.get(cfg["config_name"], []))
+        if problem:
+            reports.setdefault(cfg["config_name"], VariantReport()).card_problems.append(problem)
     return reports, failed
+
+
+def _fingerprint_problem(cfg: dict[str, Any], split_digests: list[tuple[str, str]]) -> str:
+    """The card's content fingerprint of a config against its rows: a mismatch means the rows changed after the
+    card was written, and ``load_dataset`` could serve an older copy from its cache."""
+    recorded = cfg.get("description")
+    if not (isinstance(recorded, str) and recorded.startswith(FINGERPRINT_PREFIX)):
+        return ""  # written before lcgen 0.3.0, or by hand
+    if content_fingerprint(split_digests) == recorded:
+        return ""
+    return (f"config {cfg['config_name']}: the rows do not match the content sha256 in the card's YAML; they changed "
+            f"after lcgen wrote them (remake the dataset)")

@@ -1,3 +1,1 @@
-"""Independent oracles, one per family; importing this package registers them."""
-
-from . import ancestral_trace, holistic_queries, needle_threads, needles  # noqa: F401
+"""Independent oracles, one module per family, named as the family's module; ``lcgen.registry`` imports them."""
