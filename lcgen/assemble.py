@@ -28,13 +28,14 @@ import heapq
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
-
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import ParamError
-from .tokenizer import Tokenizer
+
+if TYPE_CHECKING:  # families import this module to declare plans; tokenizers (and numpy) load only to make
+    from .tokenizer import Tokenizer
 
 
 class UnitSource(Protocol):
@@ -117,8 +118,8 @@ def assemble(tok: Tokenizer, target: int | None, plan: Plan) -> Assembled:
     shortfall = budget - sum(counts)
     tokenizations = 0
     for attempt in range(_LAYOUTS):
-        text, offsets, span = _layout(plan, units, counts, needle_counts, open_n, close_n)
-        index = tok.index(text)
+        text, offsets, span, parts = _layout(plan, units, counts, needle_counts, open_n, close_n)
+        index = _index_by_parts(tok, plan, parts, lead_n, trail_n) or tok.index(text)
         tokenizations += 1
         drift = index.n_tokens - (target - shortfall)
         if unbounded or index.n_tokens == target or attempt == _LAYOUTS - 1 or abs(drift) > target // 20 + 64:
@@ -411,18 +412,72 @@ def _layout(
     pieces = [plan.head, plan.ctx_open]
     pos = len(plan.head) + len(plan.ctx_open)
     offsets = [0] * len(plan.needles)
+    part_counts = [0]  # the filler's and needles' own counts, in text order (head and close counted apart)
     for j in range(len(units) + 1):
         for i in at_slot.get(j, ()):
             offsets[i] = pos
             pieces.append(plan.needles[i].text)
+            part_counts.append(needle_counts[i])
             pos += len(plan.needles[i].text)
         if j < len(units):
             pieces.append(units[j])
+            part_counts.append(counts[j])
             pos += len(units[j])
     pieces.append(plan.ctx_close)
     pieces.append(plan.tail)
     span = (len(plan.head), pos + len(plan.ctx_close))
-    return "".join(pieces), offsets, span
+    return "".join(pieces), offsets, span, _Parts(pieces, part_counts)
+
+
+@dataclass
+class _Parts:
+    """The laid-out text as pieces: head, opening, needles and units in text order, closing, tail."""
+
+    pieces: list[str]
+    counts: list[int]  # counts[k] belongs to pieces[k + 1] (k >= 1); counts[0] is unused
+
+
+class _PartIndex:
+    """Token positions of a text known from its parts' counts (see _index_by_parts): at part starts, and inside the
+    first and last part."""
+
+    def __init__(self, n_tokens: int, at: dict[int, int]):
+        self.n_tokens = n_tokens
+        self._at = at
+
+    def tokens_at(self, char_offsets: Sequence[int]) -> Any:
+        import numpy as np
+
+        return np.asarray([self._at[c] for c in char_offsets], dtype=np.int64)
+
+
+def _index_by_parts(tok: Tokenizer, plan: Plan, parts: _Parts, lead_n: int, trail_n: int) -> _PartIndex | None:
+    """The token positions of the laid-out text without tokenizing it again, or None.
+
+    When every junction between parts (head and opening, each needle and unit, closing and tail) is an exact seam
+    of the tokenizer (``lcgen.tokenizer.exact_seam``), the text's tokens are its parts' tokens end to end: the
+    count of the whole is the sum of the counts already made, and a part starts at the sum of the counts before it.
+    Needle-threads' JSON lines all meet that way; prose, whose sentences meet at a space, never does.
+    """
+    if not getattr(tok, "splits_at_seams", False):
+        return None
+    from .tokenizer import SEAM_START
+
+    first, middle, last = plan.head + plan.ctx_open, parts.pieces[2:-2], plan.ctx_close + plan.tail
+    sequence = [first, *middle, last]
+    for before, after in zip(sequence, sequence[1:]):
+        if not before.endswith("\n") or SEAM_START.match(after) is None:
+            return None
+    n_tokens = lead_n + sum(parts.counts[1:]) + trail_n
+    at, pos, done = {}, len(first), lead_n
+    for piece, count in zip(middle, parts.counts[1:]):
+        at.setdefault(pos, done)
+        pos += len(piece)
+        done += count
+    # Inside the first and last part, positions come from those parts' own (short) tokenizations.
+    at[len(plan.head)] = tok.index(first).token_at(len(plan.head)) if plan.ctx_open else lead_n
+    at[pos + len(plan.ctx_close)] = n_tokens - trail_n + tok.index(last).token_at(len(plan.ctx_close))
+    return _PartIndex(n_tokens, at)
 
 
 def text_order(needles: Sequence[Needle]) -> list[int]:

@@ -95,6 +95,8 @@ class Tokenizer(ABC):
 class TiktokenTokenizer(Tokenizer):
     """A tiktoken encoding built offline; counts use ``encode_ordinary`` (special-token text is plain text)."""
 
+    splits_at_seams = True  # texts joined at an exact_seam tokenize as their parts do (cl100k_base, o200k_base)
+
     def __init__(self, name: str):
         import tiktoken
         import tiktoken_ext.openai_public as openai_public
@@ -167,7 +169,8 @@ class TiktokenTokenizer(Tokenizer):
 
 
 # A newline whose next line starts, after spaces or tabs, with printable ASCII other than "/" (see exact_seam).
-_SEAM = re.compile(r"\n(?=[ \t]*[!-.0-~])")
+SEAM_START = re.compile(r"[ \t]*[!-.0-~]")
+_SEAM = re.compile(r"\n(?=" + SEAM_START.pattern + ")")
 
 
 def exact_seam(text: str) -> int | None:

@@ -58,3 +58,28 @@ def test_long_texts_of_every_family_shape_match_one_encode(name):
     assert len(text) > 400_000
     assert np.array_equal(tok._token_ends(text), tok._ends_of(text))
     assert tok.count(text) == len(tok.encode(text))
+
+
+@pytest.mark.parametrize("name", ENCODINGS)
+def test_samples_measured_by_their_parts_equal_samples_measured_whole(name, monkeypatch):
+    """Needle-threads' JSON lines meet at exact seams, so assemble measures the text from its parts' counts; every
+    row must be byte-identical to the one built with one full tokenization of the final text."""
+    import dataclasses
+
+    from lcgen import assemble
+    from lcgen.make import SampleSpec, build_sample
+    from lcgen.registry import families
+
+    fam = families.get("needle-threads")
+    specs = [SampleSpec("needle-threads", variant, length, depth, 0, 3, name,
+                        dataclasses.asdict(fam.params(**fam.variants[variant])), None)
+             for variant in fam.variants for length in (2000, 16000) for depth in (0.0, 37.0, 100.0)]
+    used = []
+    real = assemble._index_by_parts
+    monkeypatch.setattr(assemble, "_index_by_parts", lambda *a: used.append(real(*a)) or used[-1])
+    by_parts = [build_sample(s) for s in specs]
+    assert all(index is not None for index in used) and len(used) >= len(specs)
+    monkeypatch.setattr(assemble, "_index_by_parts", lambda *a: None)
+    assert [build_sample(s) for s in specs] == by_parts
+    tok = get_tokenizer(name)
+    assert all(row["length"] == len(tok.encode(row["input"])) for row in by_parts)
