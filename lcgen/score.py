@@ -1,24 +1,29 @@
-"""``lcgen score``: a family's metric over a prediction file, by variant x length x depth, with heatmaps.
+"""``lcgen score``: a family's metric over predictions, by variant x length x depth, with heatmaps.
 
 Predictions come as JSONL (``id`` + ``prediction``), as lm-evaluation-harness sample logs (``--log_samples``
-JSONL with ``doc`` and ``filtered_resps``) or as inspect_ai logs (``.json``, or ``.eval`` read with inspect_ai).
-A sample without a prediction scores 0 and is counted; a prediction for an id the dataset does not have is an
-error, since it means the file belongs to another dataset.
+JSONL with ``doc`` and ``filtered_resps``) or as inspect_ai logs (``.json``, or ``.eval`` read with inspect_ai),
+from any number of files, glob patterns and folders (an lm-eval ``--output_path``, an inspect log dir), merged by
+sample id: the harnesses write one file per task, and only the merged set gives the true overall.
+A sample without a prediction scores 0 and is counted; predictions for ids the dataset does not have are counted
+per file, and a file none of whose ids the dataset has is an error, since it belongs to another dataset.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import json
 import math
 import os
+import re
 from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .dataset import iter_splits, read_rows
-from .errors import DatasetError, LcgenError, MissingExtraError, OutputError
+from .errors import DatasetError, LcgenError, MissingExtraError, OutputError, ParamError
 from .metrics import METRICS, score
 from .registry import families
 
@@ -43,6 +48,11 @@ class Cell:
 
 def load_predictions(path: Path) -> dict[str, str]:
     """id -> prediction text, from any supported format; anything malformed is one error naming file and line."""
+    return _load(path)[0]
+
+
+def _load(path: Path) -> tuple[dict[str, str], str]:
+    """(predictions, kind): ``lcgen`` (our JSONL), ``lm-eval`` or ``inspect``."""
     try:
         is_file = path.is_file()
     except OSError as exc:  # e.g. a name too long for the file system
@@ -50,7 +60,7 @@ def load_predictions(path: Path) -> dict[str, str]:
     if not is_file:
         raise PredictionsError(f"{path}: no such predictions file")
     if path.suffix == ".eval":
-        return _inspect_eval(path)
+        return _inspect_eval(path), INSPECT
     try:
         text = path.read_bytes().decode("utf-8-sig", errors="replace")
     except OSError as exc:
@@ -58,8 +68,11 @@ def load_predictions(path: Path) -> dict[str, str]:
     if not text.strip():
         raise PredictionsError(f"{path}: empty predictions file")
     if path.suffix == ".json":
-        return _inspect_json(path, text)
+        return _inspect_json(path, text), INSPECT
     return _jsonl(path, text)
+
+
+LCGEN, LM_EVAL, INSPECT = "lcgen", "lm-eval", "inspect"
 
 
 def _decode(text: str) -> Any:
@@ -75,8 +88,9 @@ def _decode(text: str) -> Any:
         raise ValueError(str(exc).split(";")[0]) from None
 
 
-def _jsonl(path: Path, text: str) -> dict[str, str]:
+def _jsonl(path: Path, text: str) -> tuple[dict[str, str], str]:
     out: dict[str, str] = {}
+    kind = LCGEN
     for lineno, line in enumerate(text.split("\n"), 1):  # not splitlines(): U+2028 may sit inside a JSON string
         if not line.strip():
             continue
@@ -91,6 +105,7 @@ def _jsonl(path: Path, text: str) -> dict[str, str]:
             doc = record["doc"]
             if not isinstance(doc, dict):
                 raise PredictionsError(f"{where}: 'doc' is not an object (lm-eval puts the dataset row there)")
+            kind = LM_EVAL
             key = _id(doc.get("id"), f"{where} needs a 'doc.id'")
             pred = _first_text(record.get("filtered_resps") or record.get("resps"))
             if pred is None:
@@ -103,7 +118,7 @@ def _jsonl(path: Path, text: str) -> dict[str, str]:
         _put(out, key, pred, where)
     if not out:
         raise PredictionsError(f"{path}: no predictions")
-    return out
+    return out, kind
 
 
 def _id(value: Any, message: str) -> str:
@@ -210,6 +225,234 @@ def _inspect_eval(path: Path) -> dict[str, str]:
     return out
 
 
+# --- where predictions come from: files, patterns, folders ---------------------------------------------------
+
+MAX_ENTRIES = 10_000  # files and folders looked at under one folder or pattern
+MAX_DEPTH = 8  # folder levels below it (lm-eval writes 1, inspect's shard sets 2)
+LOGS = "lm-eval samples_*.jsonl or inspect logs (*.eval, <timestamp>_*.json)"
+_MAGIC = re.compile(r"[*?[]")
+_INSPECT_JSON = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}[:-]\d{2}[:-]\d{2}.*\.json", re.DOTALL)
+
+
+def is_harness_log(name: str) -> bool:
+    """Whether a folder walk takes a file: lm-eval's per-task sample log, or a file inspect itself lists as a log
+    (``inspect_ai.log._file.is_log_file``) - not inspect's ``logs.json``/``eval-set.json``, lm-eval's
+    ``results_*.json``, or the ``<log>.scores.json`` older lcgen versions wrote beside a log."""
+    if name.endswith(".scores.json"):
+        return False
+    lm_eval = name.startswith("samples_") and name.endswith(".jsonl")
+    return lm_eval or name.endswith(".eval") or _INSPECT_JSON.fullmatch(name) is not None
+
+
+@dataclass
+class Found:
+    """The prediction files named by the arguments, in order, each once; the folders walked for them; and whether
+    it is one file named as such (the results are then named after it)."""
+
+    files: list[Path]
+    folders: list[Path]
+    single: bool
+
+
+def prediction_files(args: Sequence[str]) -> Found:
+    """Expand ``args``: a file is taken as given; a folder is walked for harness logs (``is_harness_log``); an
+    argument with ``*?[`` that names nothing is a shell-style pattern, expanded sorted (``**`` = any folders), each
+    match a file or folder as above. A file reached twice is read once."""
+    files: list[Path] = []
+    folders: list[Path] = []
+    seen: set[Path] = set()
+    for arg in args:
+        path = Path(arg)
+        if _exists(path):
+            matches = [path]
+        elif _MAGIC.search(arg):
+            matches = _glob(arg)
+            if not matches:
+                raise PredictionsError(f"{arg}: the pattern matches nothing")
+        else:
+            raise PredictionsError(f"{arg}: no such predictions file or folder")
+        for match in matches:
+            found = [match]
+            if _is_dir(match):
+                folders.append(match)
+                found = _harness_logs(match)
+            for file in found:
+                key = _resolved(file)
+                if key not in seen:
+                    seen.add(key)
+                    files.append(file)
+    single = len(args) == 1 and len(files) == 1 and not folders and files[0] == Path(args[0])
+    return Found(files, folders, single)
+
+
+def _exists(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return os.path.islink(path)  # a dangling link exists; reading it says why it fails
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise PredictionsError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return True
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
+        return path.absolute()
+
+
+def _harness_logs(folder: Path) -> list[Path]:
+    files = [path for _, path, is_dir in _walk(folder, lambda names: True) if not is_dir]
+    logs = [path for path in files if is_harness_log(path.name)]
+    if not logs:
+        held = f"among its {len(files)} files" if files else "in it (it holds no files)"
+        raise PredictionsError(f"{folder}: no {LOGS} {held}")
+    return logs
+
+
+def _walk(root: Path, descend: Callable[[tuple[str, ...]], bool]) -> list[tuple[tuple[str, ...], Path, bool]]:
+    """(names below ``root``, path, is a folder) of every entry in ``root`` and in the folders ``descend(names)``
+    lets the walk enter, sorted. Bounded, so a huge tree cannot hang the command: more than ``MAX_ENTRIES`` entries
+    or a folder deeper than ``MAX_DEPTH`` is an error, and a link back to a folder the walk is inside is not
+    entered, so a link loop ends."""
+    out: list[tuple[tuple[str, ...], Path, bool]] = []
+    stack: list[tuple[tuple[str, ...], Path, frozenset[tuple[int, int]]]] = [((), root, frozenset())]
+    count = 0
+    while stack:
+        names, folder, above = stack.pop()
+        try:
+            info = folder.stat()
+            if (info.st_dev, info.st_ino) in above:
+                continue
+            if len(names) > MAX_DEPTH:
+                raise PredictionsError(f"{folder}: folders nested deeper than {MAX_DEPTH} levels under {root}; "
+                                       "name the run's own folder or the files")
+            listed = []
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    count += 1
+                    if count > MAX_ENTRIES:
+                        raise PredictionsError(f"{root}: more than {MAX_ENTRIES:,} files and folders under it; "
+                                               "name the run's own folder, a narrower pattern or the files")
+                    listed.append(entry.name)
+        except OSError as exc:
+            raise PredictionsError(f"{folder}: cannot read ({exc.strerror or exc})") from None
+        inside = above | {(info.st_dev, info.st_ino)}
+        below = []
+        for name in sorted(listed):
+            path, rel = folder / name, (*names, name)
+            is_dir = _is_dir(path)
+            out.append((rel, path, is_dir))
+            if is_dir and descend(rel):
+                below.append((rel, path, inside))
+        stack.extend(reversed(below))
+    return sorted(out, key=lambda item: item[0])
+
+
+def _glob(pattern: str) -> list[Path]:
+    """Shell-style expansion of ``pattern``, sorted, through the bounded ``_walk``: ``*?[...]`` within a name,
+    ``**`` for any number of folders; a name starting with '.' only where the pattern's part does too."""
+    parts = Path(pattern).parts
+    fixed = 0
+    while fixed < len(parts) and not _MAGIC.search(parts[fixed]):
+        fixed += 1
+    base = Path(*parts[:fixed]) if fixed else Path(".")
+    rest: list[str] = []
+    for part in parts[fixed:]:
+        if not (part == "**" and rest and rest[-1] == "**"):  # a run of ** is one **
+            rest.append(part)
+    if not _is_dir(base):
+        return []
+    want = tuple(rest)
+    return [path for names, path, _ in _walk(base, lambda names: _matches(names, want, prefix=True))
+            if _matches(names, want)]
+
+
+def _matches(names: tuple[str, ...], pattern: tuple[str, ...], prefix: bool = False) -> bool:
+    """Whether ``names`` match ``pattern`` part for part (with ``prefix``: whether entries below could)."""
+    if not names:
+        return bool(pattern) if prefix else all(part == "**" for part in pattern)
+    if not pattern:
+        return False
+    head, name = pattern[0], names[0]
+    if head == "**":
+        return _matches(names, pattern[1:], prefix) or (not name.startswith(".")
+                                                        and _matches(names[1:], pattern, prefix))
+    visible = not name.startswith(".") or head.startswith(".")
+    return visible and fnmatch.fnmatchcase(name, head) and _matches(names[1:], pattern[1:], prefix)
+
+
+@dataclass
+class Source:
+    """One prediction file as read, and what merging and scoring made of it."""
+
+    path: Path
+    kind: str  # LCGEN, LM_EVAL or INSPECT
+    predictions: dict[str, str]
+    same: int = 0  # ids an earlier file gave the same reply for: counted once
+    replaced: int = 0  # ids whose different earlier reply this file's replaced (on_conflict="last")
+    unknown: int = 0  # ids the dataset does not have (set by score_dataset)
+
+    def summary(self) -> dict[str, Any]:
+        return {"path": self.path.as_posix(), "kind": self.kind, "predictions": len(self.predictions),
+                "same_as_earlier": self.same, "replaced_earlier": self.replaced, "not_in_dataset": self.unknown}
+
+
+def read_sources(files: Sequence[Path]) -> list[Source]:
+    sources = []
+    for path in files:
+        predictions, kind = _load(path)
+        sources.append(Source(path, kind, predictions))
+    return sources
+
+
+ON_CONFLICT = ("error", "last")
+
+
+def merge_predictions(sources: Sequence[Source], on_conflict: str = "error") -> dict[str, str]:
+    """One reply per sample id over ``sources`` in order. The same reply again counts once; a different one is an
+    error naming both files, or with ``on_conflict="last"`` replaces the earlier one."""
+    if on_conflict not in ON_CONFLICT:
+        raise ParamError(f"--on-conflict {on_conflict!r}: expected one of {', '.join(ON_CONFLICT)}")
+    merged: dict[str, str] = {}
+    origin: dict[str, Path] = {}
+    for source in sources:
+        for key, prediction in source.predictions.items():
+            if key in merged:
+                if merged[key] == prediction:
+                    source.same += 1
+                    continue
+                if on_conflict == "error":
+                    raise PredictionsError(f"sample {key[:200]!r}: different replies in {origin[key]} and "
+                                           f"{source.path}; --on-conflict last keeps the later file's")
+                source.replaced += 1
+            merged[key] = prediction
+            origin[key] = source.path
+    return merged
+
+
+def check_out_dir(target: Path, explicit: bool, found: Found) -> None:
+    """Refuse results inside a folder given as predictions or one holding a harness log being scored: inspect lists
+    any ``<timestamp>*.json`` under its log dir as a log, and the folder is the harness's, not ours."""
+    holders = [(folder, "") for folder in found.folders]
+    holders += [(f.parent, f" ({f.name})") for f in found.files if is_harness_log(f.name) or f.suffix == ".json"]
+    resolved = _resolved(target)
+    for holder, note in holders:
+        if resolved == _resolved(holder) or _resolved(holder) in resolved.parents:
+            where = f"--out {target}" if explicit else f"{target} (the default --out)"
+            shown = "the working folder" if _resolved(holder) == _resolved(Path.cwd()) else str(holder)
+            raise OutputError(f"{where}: inside {shown}, which holds predictions being scored{note}; "
+                              "write scores elsewhere")
+
+
 @dataclass
 class ScoreReport:
     cells: OrderedDict[tuple[str, str, float], Cell]
@@ -218,10 +461,13 @@ class ScoreReport:
     overall: Cell
     missing: int
     family: str
+    unknown: int = 0  # predictions for ids the dataset does not have
+    sources: list[Source] = field(default_factory=list)
 
 
-def score_dataset(folder: Path, predictions: dict[str, str]) -> ScoreReport:
-    """Score every sample of ``folder``; unknown prediction ids are an error, and so is a damaged row."""
+def score_dataset(folder: Path, predictions: dict[str, str], sources: Sequence[Source] = ()) -> ScoreReport:
+    """Score every sample of ``folder`` (a damaged row is an error). Prediction ids the dataset lacks are counted,
+    also per source; a source with none it has, or predictions none of which it has, are an error."""
     cells: OrderedDict[tuple[str, str, float], Cell] = OrderedDict()
     by_variant: OrderedDict[str, Cell] = OrderedDict()
     by_label: OrderedDict[tuple[str, str, str], Cell] = OrderedDict()
@@ -246,14 +492,19 @@ def score_dataset(folder: Path, predictions: dict[str, str]) -> ScoreReport:
                 if family in families:
                     for key, value in _labels(meta, families.get(family).difficulty, row["id"]):
                         by_label.setdefault((row["variant"], key, value), Cell()).add(s)
+    for source in sources:
+        source.unknown = sum(key not in seen for key in source.predictions)
+        if source.unknown == len(source.predictions):
+            raise PredictionsError(f"{source.path}: {_not_in('its', list(source.predictions), folder)}")
     unknown = sorted(set(predictions) - seen)
-    if unknown:
-        raise PredictionsError(
-            f"{len(unknown)} prediction id(s) are not in {folder}, e.g. {unknown[0][:200]!r}; wrong dataset?"
-        )
     if missing == overall.n:
-        raise PredictionsError(f"no prediction matches a sample id of {folder}")
-    return ScoreReport(cells, by_variant, by_label, overall, missing, family)
+        raise PredictionsError(_not_in("the", unknown, folder) if unknown else f"no predictions for {folder}")
+    return ScoreReport(cells, by_variant, by_label, overall, missing, family, len(unknown), list(sources))
+
+
+def _not_in(whose: str, ids: list[str], folder: Path) -> str:
+    return (f"{whose} {len(ids)} prediction id(s) are not in {folder}, e.g. {ids[0][:200]!r}; "
+            "predictions for another dataset?")
 
 
 COLUMNS = ["id", "task", "variant", "answer", "answers", "target_depth", "meta"]
@@ -318,6 +569,8 @@ def report_json(report: ScoreReport) -> dict[str, Any]:
         "family": report.family,
         "samples": report.overall.n,
         "missing_predictions": report.missing,
+        "predictions_not_in_dataset": report.unknown,
+        "sources": [source.summary() for source in report.sources],
         "overall": report.overall.means(),
         "by_variant": {v: {"n": c.n, **c.means()} for v, c in report.by_variant.items()},
         "cells": [
@@ -351,11 +604,11 @@ def out_dir(dataset: Path, out: Path | None) -> Path:
     return target
 
 
-def write_outputs(report: ScoreReport, predictions_path: Path, out: Path) -> tuple[Path, Path]:
-    """``<stem>.scores.json`` and ``<stem>.heatmap.png`` in ``out`` (made if missing), each written atomically;
-    an unwritable target is one error naming it."""
-    stem = predictions_path.with_suffix("").name
-    json_path, png_path = out / f"{stem}.scores.json", out / f"{stem}.heatmap.png"
+def write_outputs(report: ScoreReport, out: Path, stem: str = "") -> tuple[Path, Path]:
+    """``scores.json`` and ``heatmap.png`` in ``out`` (made if missing), ``<stem>.`` before each name if given,
+    each written atomically; an unwritable target is one error naming it."""
+    prefix = f"{stem}." if stem else ""
+    json_path, png_path = out / f"{prefix}scores.json", out / f"{prefix}heatmap.png"
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -404,4 +657,5 @@ def heatmap_png(report: ScoreReport, metric: str = "strict") -> bytes:
     )
 
 
-__all__ = ["DatasetError", "PredictionsError", "load_predictions", "out_dir", "score_dataset", "write_outputs"]
+__all__ = ["DatasetError", "PredictionsError", "Source", "check_out_dir", "load_predictions", "merge_predictions",
+           "out_dir", "prediction_files", "read_sources", "score_dataset", "write_outputs"]

@@ -84,12 +84,17 @@ def test_lm_eval_and_inspect_outputs_are_read(datasets_made, tmp_path):
     rows = rows_of(folder)
     lm = [{"doc_id": i, "doc": {"id": r["id"]}, "resps": [[r["answer"]]], "filtered_resps": [r["answer"]]}
           for i, r in enumerate(rows)]
-    res = run("score", str(folder), str(write_jsonl(tmp_path / "samples_x.jsonl", lm)), cwd=tmp_path)
+    logs = tmp_path / "logs"  # not the working folder: results never go inside a folder holding harness logs
+    logs.mkdir()
+    res = run("score", str(folder), str(write_jsonl(logs / "samples_x.jsonl", lm)), cwd=tmp_path)
     assert res.returncode == 0 and "strict 100.0%" in res.stdout, res.stderr
     log = {"samples": [{"id": r["id"], "output": {"completion": r["answer"]}} for r in rows]}
-    (tmp_path / "log.json").write_text(json.dumps(log))
-    res = run("score", str(folder), str(tmp_path / "log.json"), cwd=tmp_path)
+    (logs / "log.json").write_text(json.dumps(log))
+    res = run("score", str(folder), str(logs / "log.json"), cwd=tmp_path)
     assert res.returncode == 0 and "strict 100.0%" in res.stdout, res.stderr
+    assert sorted(p.name for p in (tmp_path / "lcgen-scores/needle-threads").iterdir()) == [
+        "log.heatmap.png", "log.scores.json", "samples_x.heatmap.png", "samples_x.scores.json"]
+    assert sorted(p.name for p in logs.iterdir()) == ["log.json", "samples_x.jsonl"]
 
 
 @pytest.mark.parametrize(
