@@ -105,7 +105,7 @@ class DatasetWriter:
         for key, n in self.expected.items():
             if self.stats.get(key, {}).get("n") != n:
                 raise RuntimeError(f"split {key} got {self.stats.get(key, {}).get('n')} rows, expected {n}")
-        (self.folder / "README.md").write_text(render_card(self.req, self.stats), encoding="utf-8")
+        (self.folder / "README.md").write_text(render_card(self.req, self.stats, self.folder), encoding="utf-8")
         from .harness import write_harness_files
 
         write_harness_files(self.folder, self.req.family, list(self.stats))
@@ -210,8 +210,13 @@ def content_fingerprint(split_digests: list[tuple[str, str]]) -> str:
 FINGERPRINT_PREFIX = "lcgen content sha256:"
 
 
-def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, Any]]) -> str:
-    """README.md: YAML header and a body that says how the data was made (cards/README.md.j2)."""
+def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, Any]],
+                folder: Path | None = None) -> str:
+    """README.md: YAML header and a body that says how the data was made (cards/README.md.j2).
+
+    With ``folder`` (its parquet files written), the body also gets the harness commands sized to its prompts.
+    """
+    from .harness import run_section
     from .tokenizer import get_tokenizer
 
     spec = req.spec()
@@ -256,6 +261,7 @@ def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, 
         repeats={k: sum(st.get(k, 0) for st in stats.values()) for k in ("repeated_samples", "repeated_sentences")},
         first_config=splits[0]["config"],
         first_split=splits[0]["split"],
+        run_section=run_section(folder, spec.name, list(stats)) if folder is not None else "",
     )
     return "---\n" + yaml.safe_dump(header, sort_keys=False, allow_unicode=True) + "---\n\n" + body
 

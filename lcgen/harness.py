@@ -21,6 +21,7 @@ import math
 import re
 import shutil
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -50,6 +51,11 @@ def family_stem(family: str) -> str:
     return "lcgen_" + re.sub(r"\W", "_", family, flags=re.ASCII)
 
 
+def task_name(family: str, config: str, split: str) -> str:
+    """The lm-eval task of one (config, split), e.g. ``lcgen_needle_threads_threads_8k``."""
+    return f"{family_stem(family)}_{config}_{split}"
+
+
 def gen_budget(answer_bytes: int) -> int:
     """Tokens to let a model generate for an answer of ``answer_bytes`` UTF-8 bytes.
 
@@ -59,17 +65,37 @@ def gen_budget(answer_bytes: int) -> int:
     return GEN_SLACK * math.ceil((answer_bytes + GEN_SLACK) / GEN_SLACK)
 
 
-def _split_answers(folder: Path, config: str, split: str) -> tuple[int, int]:
-    """(rows, longest ``answer`` in UTF-8 bytes) of one split, reading only the answer column."""
-    files = sorted(folder.glob(f"data/{config}/{split}-*.parquet"))
+@dataclass(frozen=True)
+class SplitSizes:
+    """What the harness files and the card's commands need to know about one (config, split)."""
+
+    config: str
+    split: str
+    rows: int
+    answer_bytes: int  # the longest ``answer``, in UTF-8 bytes
+    input_bytes: int | None  # the longest ``input`` (the prompt), in UTF-8 bytes; None when not read
+
+    @property
+    def max_gen_toks(self) -> int:
+        return gen_budget(self.answer_bytes)
+
+
+def split_sizes(folder: Path, config: str, split: str, prompts: bool = True) -> SplitSizes:
+    """Rows and the longest answer (and, with ``prompts``, the longest prompt) of one split, read a few rows at a
+    time from its parquet files."""
+    files = sorted(Path(folder).glob(f"data/{config}/{split}-*.parquet"))
     if not files:
         raise DatasetError(f"{folder}: config {config!r} split {split!r} has no parquet files")
-    rows, longest = 0, 0
+    rows, answer_bytes, input_bytes = 0, 0, 0
+    columns = ["answer", "input"] if prompts else ["answer"]
     for f in files:
-        for answer in pq.read_table(f, columns=["answer"]).column("answer").to_pylist():
-            rows += 1
-            longest = max(longest, len(answer.encode("utf-8")))
-    return rows, longest
+        for batch in pq.ParquetFile(f).iter_batches(batch_size=8, columns=columns):  # no pandas import
+            for answer in batch.column(0).to_pylist():
+                rows += 1
+                answer_bytes = max(answer_bytes, len(answer.encode("utf-8")))
+            if prompts:
+                input_bytes = max([input_bytes, *(len(p.encode("utf-8")) for p in batch.column(1).to_pylist())])
+    return SplitSizes(config, split, rows, answer_bytes, input_bytes if prompts else None)
 
 
 def _write(folder: Path, rel: str, text: str) -> str:
@@ -108,10 +134,10 @@ def write_harness_files(folder: Path, family: str, splits: list[tuple[str, str]]
     budgets: OrderedDict[str, dict[str, int]] = OrderedDict()
     tasks = []
     for config, split in splits:
-        rows, answer_bytes = _split_answers(folder, config, split)
-        budget = gen_budget(answer_bytes)
+        sizes = split_sizes(folder, config, split, prompts=False)
+        rows, answer_bytes, budget = sizes.rows, sizes.answer_bytes, sizes.max_gen_toks
         budgets.setdefault(config, {})[split] = budget
-        task = f"{stem}_{config}_{split}"
+        task = task_name(family, config, split)
         tasks.append(task)
         text = render("harness/lm_eval_task.yaml.j2", package=TEMPLATES, **common, base=base, task=task,
                       config=config, split=split, rows=rows, max_gen_toks=budget, answer_bytes=answer_bytes)
@@ -129,6 +155,48 @@ def write_harness_files(folder: Path, family: str, splits: list[tuple[str, str]]
                                  task_name=stem, splits=budgets, metadata=INSPECT_METADATA,
                                  first_config=first_config, first_split=first_split)))
     return written
+
+
+def lm_eval_max_length(sizes: list[SplitSizes]) -> int:
+    """``max_length`` for lm-eval's API models that leaves every prompt of ``sizes`` whole, whatever the tokenizer.
+
+    With a tokenizer backend, lm-eval keeps only the last ``max_length - 1 - max_gen_toks`` tokens of a prompt
+    (measured against a local server: one token less than that cuts the longest prompt), without a warning. A
+    byte-level BPE token holds at least one byte and a SentencePiece tokenizer may add one leading token, so a
+    prompt's UTF-8 bytes + 1 bound its tokens in either.
+    """
+    return max(s.input_bytes + 1 + s.max_gen_toks + 1 for s in sizes)
+
+
+def run_section(folder: Path, family: str, splits: list[tuple[str, str]], repo_id: str | None = None,
+                revision: str | None = None) -> str:
+    """The card's "Run it" section: the exact lm-eval and inspect_ai commands for this dataset against an
+    OpenAI-compatible server (``cards/harness/run.md.j2``), with the numbers read from its parquet files.
+
+    Args:
+        folder: The dataset folder, its parquet files written.
+        family: The family the data was made with.
+        splits: The (config, split) pairs, in card order.
+        repo_id, revision: For a published card: the commands then start by downloading that release.
+    """
+    if not splits:
+        raise DatasetError(f"{folder}: no splits to write commands for")
+    sizes = [split_sizes(folder, config, split) for config, split in splits]
+    return render("harness/run.md.j2", package=TEMPLATES, group=family_stem(family),
+                  tasks=[{"task": task_name(family, s.config, s.split), "max_gen_toks": s.max_gen_toks}
+                         for s in sizes],
+                  runs=_shell_lines([f"{s.config}/{s.split}" for s in sizes]), max_length=lm_eval_max_length(sizes),
+                  repo_id=repo_id, revision=revision)
+
+
+def _shell_lines(words: list[str], width: int = 96) -> str:
+    """``words`` space-separated, continued with `` \\`` onto indented lines of at most ``width`` characters."""
+    lines = [""]
+    for word in words:
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > width:
+            lines.append("")
+        lines[-1] = f"{lines[-1]} {word}" if lines[-1] else word
+    return " \\\n    ".join(lines)
 
 
 def relocated_files(folder: Path, new_path: str | Path | None, revision: str | None = None) -> dict[str, str]:
@@ -180,4 +248,5 @@ def rewrite_dataset_path(folder: Path, new_path: str | Path | None, revision: st
     return list(texts)
 
 
-__all__ = ["family_stem", "gen_budget", "relocated_files", "rewrite_dataset_path", "write_harness_files"]
+__all__ = ["SplitSizes", "family_stem", "gen_budget", "lm_eval_max_length", "relocated_files", "rewrite_dataset_path",
+           "run_section", "split_sizes", "task_name", "write_harness_files"]

@@ -24,7 +24,7 @@ import yaml
 
 from ._version import __version__
 from .dataset import check_parquet_schema, iter_splits, read_card
-from .errors import DatasetError, LcgenError, MissingExtraError, UnknownNameError
+from .errors import DatasetError, LcgenError, UnknownNameError, missing_dependency
 from .render import render
 from .schema import SCHEMA, features_yaml
 
@@ -34,7 +34,8 @@ REPO_RE = re.compile(rf"{_NAME}/{_NAME}")
 BRANCH_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
 SHARD_RE = re.compile(r"(?P<split>.+)-(?P<i>[0-9]{5})-of-(?P<n>[0-9]{5})\.parquet")
 COVERAGE = "coverage.png"
-_DROPPED_SECTIONS = ("Loading", "Source")  # replaced by the versioned loading snippet and the papers section
+# replaced by the versioned loading snippet, the commands for the release and the papers section
+_DROPPED_SECTIONS = ("Loading", "Run it", "Evaluating", "Source")
 
 
 class PublishError(LcgenError):
@@ -280,8 +281,9 @@ def _sections(body: str) -> tuple[str, list[tuple[str, str]]]:
 
 def render_card(folder: Path, splits: list[SplitFacts], family: str, data_versions: list[str], repo_id: str,
                 version: str) -> str:
-    """The card for ``vVERSION``: the folder's YAML header and body, plus release, loading, coverage, metric,
-    papers, license and changelog sections (``cards/publish.md.j2``)."""
+    """The card for ``vVERSION``: the folder's YAML header and body, plus release, loading, harness commands (which
+    download the release first), coverage, metric, papers, license and changelog sections (``cards/publish.md.j2``)."""
+    from .harness import run_section
     from .registry import families
 
     header = read_card(folder)
@@ -310,6 +312,7 @@ def render_card(folder: Path, splits: list[SplitFacts], family: str, data_versio
         configs=[{"name": c, "splits": ", ".join(s.split for s in ss), "samples": sum(s.rows for s in ss),
                   "example": ss[0].example} for c, ss in by_config.items()],
         loads=[{"config": s.config, "split": s.split} for s in splits],
+        run_section=run_section(folder, family, [(s.config, s.split) for s in splits], repo_id, f"v{version}"),
         depths=[f"{d:g}" for d in depths],
         coverage=[{"config": s.config, "split": s.split, "target": sorted({n for n, _ in s.cells}),
                    "counts": [sum(v for (_, d), v in s.cells.items() if d == depth) for depth in depths],
@@ -440,7 +443,7 @@ def publish(p: Plan) -> PublishResult:
         from huggingface_hub import HfApi, constants, get_token
         from huggingface_hub.errors import RepositoryNotFoundError
     except ImportError:
-        raise MissingExtraError("publishing needs huggingface_hub: pip install 'lcgen[hf]'") from None
+        raise missing_dependency("publishing", "huggingface_hub") from None
 
     if constants.is_offline_mode():
         raise PublishError("HF_HUB_OFFLINE is set: publishing needs the Hub (--dry-run shows the plan offline)")

@@ -32,8 +32,10 @@ def _readme_install() -> list[str]:
 
 
 def _source_copy(dest: Path) -> Path:
-    """The project's tracked files (what a clean clone holds), so no build/ or egg-info of this checkout leaks in."""
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    """The project's files as a clean clone holds them once committed (tracked and new, not ignored), so no build/ or
+    egg-info of this checkout leaks in."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, check=True).stdout
     for rel in filter(None, listed.decode().split("\0")):
         if (ROOT / rel).is_file():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)

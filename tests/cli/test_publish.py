@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from lcgen._version import __version__
 from lcgen.tests.hub_server import HubServer
 
 TOKEN = "hf_secretvalue"
@@ -177,7 +178,7 @@ def test_publish_then_load_the_tag_through_the_real_clients(hub, big, published,
                    "## What each config holds", "## Coverage: lengths and depths",
                    "| single_needle | 2k | 2000 | 1 | 1 | 2 |",
                    "](coverage.png)", "**strict**", "**partial**", "Needle Threading", "## License", "cc-by-4.0",
-                   "- v1.0.0 — 12 samples, lcgen 0.2.0", "lcgen make needle-threads --len 2k --depths 10,90",
+                   f"- v1.0.0 — 12 samples, lcgen {__version__}", "lcgen make needle-threads --len 2k --depths 10,90",
                    "vocabulary sha256", "| seed | 0 |"):
         assert needle in card, needle
     assert "<this folder or repo>" not in card

@@ -15,8 +15,8 @@ from lcgen.make import MakeRequest, make
 # sha256 of the canonical JSON of every row of the reference datasets below. A change here changes generated
 # data: bump lcgen's version (or the family's) and record it in CHANGELOG.md.
 GOLDEN = {
-    "cl100k_base": "da66ae2c97d2d5c8d563f3edc27e9dd5dcb920e5b582d2f38a1cda097e20df4d",
-    "o200k_base": "c0f39b5508cab663d2207071055fe530d18c2db0c1e1239d9416de6256013ec9",
+    "cl100k_base": "3b961ccf44f2afc96a0729fcca2647b355b1135616d2f7ff5f1925399154e21a",
+    "o200k_base": "7d7e53ef445b45b04fcbde3dc3dabf7e35f2dc8fc1ec4fda856d67c1887b3e23",
 }
 
 
