@@ -50,7 +50,7 @@ class Registry(Generic[T]):
         return self._items[name]
 
     def names(self) -> list[str]:
-        _load_plugins()
+        _load_plugins(self.package)
         return sorted(self._items)
 
     def __contains__(self, name: str) -> bool:
@@ -66,7 +66,7 @@ class Registry(Generic[T]):
                 importlib.import_module(module)
                 if name in self._items:
                     return
-        _load_plugins()
+        _load_plugins(self.package)
 
 
 @dataclass(frozen=True)
@@ -161,22 +161,23 @@ def oracle(family_name: str) -> Callable[[Callable[..., Any]], Callable[..., Any
     return register
 
 
-_loaded = False
+_loaded: set[str] = set()
 
 
-def _load_plugins() -> None:
-    """Import every built-in module (haystacks, families, oracles; not ``_private`` helpers), then any
-    ``lcgen.families`` entry points, once."""
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    for package in ("lcgen.haystacks", "lcgen.generators", "lcgen.validators"):
-        path = importlib.import_module(package).__path__
+def _load_plugins(package: str = "") -> None:
+    """Import every built-in module of ``package`` (all three packages when it is empty; never ``_private``
+    helpers), then any ``lcgen.families`` entry points, each once."""
+    for pkg in [package] if package else ["lcgen.haystacks", "lcgen.generators", "lcgen.validators"]:
+        if pkg in _loaded:
+            continue
+        _loaded.add(pkg)
+        path = importlib.import_module(pkg).__path__
         for info in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):
             if not info.name.startswith("_"):
-                importlib.import_module(f"{package}.{info.name}")
-    from importlib import metadata
+                importlib.import_module(f"{pkg}.{info.name}")
+    if "entry points" not in _loaded:
+        _loaded.add("entry points")
+        from importlib import metadata
 
-    for ep in sorted(metadata.entry_points(group="lcgen.families"), key=lambda e: e.name):
-        ep.load()
+        for ep in sorted(metadata.entry_points(group="lcgen.families"), key=lambda e: e.name):
+            ep.load()

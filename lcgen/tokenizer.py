@@ -140,7 +140,13 @@ class TiktokenTokenizer(Tokenizer):
         return np.concatenate([first, second + (first[-1] if len(first) else 0)])
 
     def _ends_of(self, text: str) -> np.ndarray:
-        tokens = np.fromiter(self._enc.encode_ordinary(text), dtype=np.int64)
+        # encode_to_numpy with no special tokens allowed is encode_ordinary without building a list of Python ints
+        # (which holds the GIL while the other half is being encoded).
+        to_numpy = getattr(self._enc, "encode_to_numpy", None)
+        if to_numpy is not None:
+            tokens = to_numpy(text, allowed_special=set(), disallowed_special=())
+        else:
+            tokens = np.fromiter(self._enc.encode_ordinary(text), dtype=np.int64)
         return np.cumsum(self._byte_len[tokens])
 
     def segment_counts(self, segments: Sequence[str]) -> list[int] | None:
