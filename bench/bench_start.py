@@ -65,7 +65,9 @@ print(json.dumps({"lcgen CLI imports": t1 - t0, "family and make-path imports": 
 
 
 def lcgen_command() -> list[str]:
-    exe = shutil.which("lcgen")
+    """The ``lcgen`` script of the Python running this bench (not whichever is first on PATH)."""
+    beside = Path(sys.executable).parent / "lcgen"
+    exe = str(beside) if beside.is_file() else shutil.which("lcgen")
     return [exe] if exe else [sys.executable, "-c", "from lcgen.cli.main import main; main()"]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import json
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,6 @@ from typing import Any
 
 from ._version import __version__
 from .assemble import assemble
-from .dataset import DatasetWriter
 from .errors import OutputError, ParamError
 from .lengths import length_label
 from .output import (
@@ -222,6 +222,25 @@ def default_out(req: MakeRequest) -> Path:
     return Path(name)
 
 
+def _prepare_writing() -> None:
+    """Import the writing side (pyarrow's parquet writer, the card and harness templates) on a thread while the
+    first sample is built: building spends most of its time in the tokenizer, which releases the GIL. The writer
+    imports them again when it needs them, and reports any error itself."""
+
+    def warm() -> None:
+        try:
+            from . import dataset, harness  # noqa: F401
+            from .render import environment
+
+            env = environment("lcgen.cards")
+            for name in env.list_templates(extensions=["j2"]):
+                env.get_template(name)
+        except Exception:  # noqa: BLE001 - only a head start; the real import raises in the right place
+            pass
+
+    threading.Thread(target=warm, name="lcgen-prepare-writing", daemon=True).start()
+
+
 @dataclass
 class MakeResult:
     out: Path
@@ -256,14 +275,21 @@ def make(
         except OSError as exc:
             raise OutputError(f"--out: cannot create {tmp} ({exc.strerror})") from None
         tokens = 0
+        _prepare_writing()
         rows = iter_rows(specs, workers)
         try:
-            writer = DatasetWriter(tmp, req, specs)
+            writer = None
             for spec, row in zip(specs, rows):
+                if writer is None:
+                    from .dataset import DatasetWriter
+
+                    writer = DatasetWriter(tmp, req, specs)
                 writer.add(row, spec.label)
                 tokens += row["length"]
                 if progress is not None:
                     progress(row)
+            if writer is None:
+                raise RuntimeError("no samples were built")
             writer.close()
             swap_into_place(tmp, target, overwrite)
         except OSError as exc:
