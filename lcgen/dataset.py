@@ -26,6 +26,7 @@ from .render import render
 from .schema import FIELD_NAMES, FIELDS, SCHEMA, features_yaml
 
 if TYPE_CHECKING:
+    from .harness import SplitSizes
     from .make import MakeRequest, SampleSpec
 
 ROWS_PER_SHARD = 200  # 1M-token samples are ~2.5 MB each: ~500 MB shards, as push_to_hub makes them
@@ -59,7 +60,8 @@ class DatasetWriter:
         if key != self._key:
             self._close_file()
             self._key, self._shard, self._in_shard = key, 0, 0
-            self.stats[key] = {"n": 0, "min": None, "max": None, "exact": 0, "bytes": 0, "target": row["target_length"]}
+            self.stats[key] = {"n": 0, "min": None, "max": None, "exact": 0, "bytes": 0, "target": row["target_length"],
+                               "answer_bytes": 0, "input_bytes": 0, "content": hashlib.sha256()}
         if self._writer is None:
             self._open_file()
         st = self.stats[key]
@@ -70,7 +72,9 @@ class DatasetWriter:
         if '"haystack_repeats"' in row["meta"]:  # only samples of an --allow-repeat run that needed it
             st["repeated_samples"] = st.get("repeated_samples", 0) + 1
             st["repeated_sentences"] = st.get("repeated_sentences", 0) + json.loads(row["meta"])["haystack_repeats"]
-        st.setdefault("content", hashlib.sha256()).update(row_digest(row))
+        st["answer_bytes"] = max(st["answer_bytes"], len(row["answer"].encode("utf-8")))
+        st["input_bytes"] = max(st["input_bytes"], len(row["input"].encode("utf-8")))
+        st["content"].update(row_digest(row))
         self._rows.append(row)
         self._in_shard += 1
         if len(self._rows) >= ROWS_PER_GROUP:
@@ -105,10 +109,13 @@ class DatasetWriter:
         for key, n in self.expected.items():
             if self.stats.get(key, {}).get("n") != n:
                 raise RuntimeError(f"split {key} got {self.stats.get(key, {}).get('n')} rows, expected {n}")
-        (self.folder / "README.md").write_text(render_card(self.req, self.stats, self.folder), encoding="utf-8")
-        from .harness import write_harness_files
+        from .harness import SplitSizes, write_harness_files
 
-        write_harness_files(self.folder, self.req.family, list(self.stats))
+        # The sizes the card's commands and the task files need, from the rows as they went by (not read back).
+        sizes = [SplitSizes(config, split, st["n"], st["answer_bytes"], st["input_bytes"])
+                 for (config, split), st in self.stats.items()]
+        (self.folder / "README.md").write_text(render_card(self.req, self.stats, sizes), encoding="utf-8")
+        write_harness_files(self.folder, self.req.family, list(self.stats), sizes)
 
 
 def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
@@ -211,10 +218,10 @@ FINGERPRINT_PREFIX = "lcgen content sha256:"
 
 
 def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, Any]],
-                folder: Path | None = None) -> str:
+                sizes: list[SplitSizes] | None = None) -> str:
     """README.md: YAML header and a body that says how the data was made (cards/README.md.j2).
 
-    With ``folder`` (its parquet files written), the body also gets the harness commands sized to its prompts.
+    With the splits' ``sizes``, the body also gets the harness commands sized to its prompts.
     """
     from .harness import run_section
     from .tokenizer import get_tokenizer
@@ -261,7 +268,7 @@ def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, 
         repeats={k: sum(st.get(k, 0) for st in stats.values()) for k in ("repeated_samples", "repeated_sentences")},
         first_config=splits[0]["config"],
         first_split=splits[0]["split"],
-        run_section=run_section(folder, spec.name, list(stats)) if folder is not None else "",
+        run_section=run_section(sizes, spec.name) if sizes else "",
     )
     return "---\n" + yaml.safe_dump(header, sort_keys=False, allow_unicode=True) + "---\n\n" + body
 

@@ -105,13 +105,16 @@ def _write(folder: Path, rel: str, text: str) -> str:
     return rel
 
 
-def write_harness_files(folder: Path, family: str, splits: list[tuple[str, str]]) -> list[str]:
+def write_harness_files(folder: Path, family: str, splits: list[tuple[str, str]],
+                        sizes: list[SplitSizes] | None = None) -> list[str]:
     """Write ``lcgen_metrics.py`` and the lm-eval and inspect_ai task files for ``splits`` into ``folder``.
 
     Args:
-        folder: The dataset folder; its parquet files must already be written (answer sizes are read from them).
+        folder: The dataset folder; its parquet files must already be written (answer sizes are read from them
+            unless ``sizes`` gives them).
         family: The registered family name the data was made with.
         splits: The (config, split) pairs present, in card order.
+        sizes: The splits' sizes, when the caller already has them (the writer that just wrote the rows).
 
     Returns:
         The paths written, relative to ``folder``. A ``harness/`` folder already there is replaced whole.
@@ -133,9 +136,10 @@ def write_harness_files(folder: Path, family: str, splits: list[tuple[str, str]]
 
     budgets: OrderedDict[str, dict[str, int]] = OrderedDict()
     tasks = []
+    known = {(size.config, size.split): size for size in sizes or []}
     for config, split in splits:
-        sizes = split_sizes(folder, config, split, prompts=False)
-        rows, answer_bytes, budget = sizes.rows, sizes.answer_bytes, sizes.max_gen_toks
+        size = known.get((config, split)) or split_sizes(folder, config, split, prompts=False)
+        rows, answer_bytes, budget = size.rows, size.answer_bytes, size.max_gen_toks
         budgets.setdefault(config, {})[split] = budget
         task = task_name(family, config, split)
         tasks.append(task)
@@ -168,20 +172,18 @@ def lm_eval_max_length(sizes: list[SplitSizes]) -> int:
     return max(s.input_bytes + 1 + s.max_gen_toks + 1 for s in sizes)
 
 
-def run_section(folder: Path, family: str, splits: list[tuple[str, str]], repo_id: str | None = None,
+def run_section(sizes: list[SplitSizes], family: str, repo_id: str | None = None,
                 revision: str | None = None) -> str:
     """The card's "Run it" section: the exact lm-eval and inspect_ai commands for this dataset against an
-    OpenAI-compatible server (``cards/harness/run.md.j2``), with the numbers read from its parquet files.
+    OpenAI-compatible server (``cards/harness/run.md.j2``), with the numbers from its splits' sizes.
 
     Args:
-        folder: The dataset folder, its parquet files written.
+        sizes: Every split's sizes (prompts included), in card order.
         family: The family the data was made with.
-        splits: The (config, split) pairs, in card order.
         repo_id, revision: For a published card: the commands then start by downloading that release.
     """
-    if not splits:
-        raise DatasetError(f"{folder}: no splits to write commands for")
-    sizes = [split_sizes(folder, config, split) for config, split in splits]
+    if not sizes:
+        raise DatasetError(f"{family}: no splits to write commands for")
     return render("harness/run.md.j2", package=TEMPLATES, group=family_stem(family),
                   tasks=[{"task": task_name(family, s.config, s.split), "max_gen_toks": s.max_gen_toks}
                          for s in sizes],

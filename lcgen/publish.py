@@ -283,7 +283,7 @@ def render_card(folder: Path, splits: list[SplitFacts], family: str, data_versio
                 version: str) -> str:
     """The card for ``vVERSION``: the folder's YAML header and body, plus release, loading, harness commands (which
     download the release first), coverage, metric, papers, license and changelog sections (``cards/publish.md.j2``)."""
-    from .harness import run_section
+    from .harness import run_section, split_sizes
     from .registry import families
 
     header = read_card(folder)
@@ -312,7 +312,8 @@ def render_card(folder: Path, splits: list[SplitFacts], family: str, data_versio
         configs=[{"name": c, "splits": ", ".join(s.split for s in ss), "samples": sum(s.rows for s in ss),
                   "example": ss[0].example} for c, ss in by_config.items()],
         loads=[{"config": s.config, "split": s.split} for s in splits],
-        run_section=run_section(folder, family, [(s.config, s.split) for s in splits], repo_id, f"v{version}"),
+        run_section=run_section([split_sizes(folder, s.config, s.split) for s in splits], family, repo_id,
+                                f"v{version}"),
         depths=[f"{d:g}" for d in depths],
         coverage=[{"config": s.config, "split": s.split, "target": sorted({n for n, _ in s.cells}),
                    "counts": [sum(v for (_, d), v in s.cells.items() if d == depth) for depth in depths],

@@ -20,12 +20,15 @@ import datetime as _dt
 import fnmatch
 import hashlib
 import json
+import os
 import re
 import secrets
 import threading
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
@@ -712,4 +715,34 @@ class HubServer:
         return list(self.state.log[since:])
 
 
-__all__ = ["HubServer"]
+def client_env(hub: HubServer, home: Path, token: str | None = None) -> dict[str, str]:
+    """The environment for real ``huggingface_hub``/``datasets`` clients that may talk to ``hub`` only: this
+    process's environment without ``HF_*`` and proxy settings, then the local endpoint, online, a fresh
+    ``HF_HOME``/``HF_DATASETS_CACHE``/``TMPDIR`` under ``home``, Xet off (the server speaks plain LFS only), and the
+    proxies pointing at the server, so any request meant for another host is refused and recorded in ``outside``."""
+    proxies = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and k.lower() not in proxies}
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
+    env.update(
+        HF_ENDPOINT=hub.url, HF_HUB_OFFLINE="0", HF_DATASETS_OFFLINE="0", HF_HOME=str(home / "hf"),
+        HF_DATASETS_CACHE=str(home / "datasets"), HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_TELEMETRY="1",
+        HF_UPDATE_DOWNLOAD_COUNTS="0", HF_HUB_DISABLE_PROGRESS_BARS="1", HF_DATASETS_DISABLE_PROGRESS_BARS="1",
+        HTTP_PROXY=hub.url, HTTPS_PROXY=hub.url, NO_PROXY="127.0.0.1,localhost", TMPDIR=str(home / "tmp"),
+    )
+    if token is not None:
+        env["HF_TOKEN"] = token
+    return env
+
+
+def serving(tokens: dict[str, str], *, may_reach: str = "") -> Iterator[HubServer]:
+    """The body of a pytest fixture: a started server, stopped afterwards, failing the fixture on any server error
+    or any request meant for another host (but those whose text contains ``may_reach``, when given)."""
+    server = HubServer(tokens).start()
+    yield server
+    server.stop()
+    assert server.state.errors == [], server.state.errors[0]
+    others = [r for r in server.state.outside if not (may_reach and may_reach in r)]
+    assert others == [], others
+
+
+__all__ = ["HubServer", "client_env", "serving"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import pytest
 import yaml
 
 from lcgen._version import __version__
-from lcgen.tests.hub_server import HubServer
+from lcgen.tests.hub_server import HubServer, client_env, serving
 
 TOKEN = "hf_secretvalue"
 OWNER = "lcgen-test"
@@ -72,26 +71,11 @@ def _make(out: Path, *args: str) -> Path:
 
 @pytest.fixture(scope="module")
 def hub():
-    server = HubServer({TOKEN: OWNER}).start()
-    yield server
-    server.stop()
-    assert server.state.errors == [], server.state.errors[0]
-    assert server.state.outside == [], server.state.outside
+    yield from serving({TOKEN: OWNER})
 
 
 def hub_env(hub: HubServer, home: Path, *, token: bool = True) -> dict[str, str]:
-    proxies = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and k.lower() not in proxies}
-    (home / "tmp").mkdir(parents=True, exist_ok=True)
-    env.update(
-        HF_ENDPOINT=hub.url, HF_HUB_OFFLINE="0", HF_DATASETS_OFFLINE="0", HF_HOME=str(home / "hf"),
-        HF_DATASETS_CACHE=str(home / "datasets"), HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_TELEMETRY="1",
-        HF_UPDATE_DOWNLOAD_COUNTS="0", HF_HUB_DISABLE_PROGRESS_BARS="1", HF_DATASETS_DISABLE_PROGRESS_BARS="1",
-        HTTP_PROXY=hub.url, HTTPS_PROXY=hub.url, NO_PROXY="127.0.0.1,localhost", TMPDIR=str(home / "tmp"),
-    )
-    if token:
-        env["HF_TOKEN"] = TOKEN
-    return env
+    return client_env(hub, home, TOKEN if token else None)
 
 
 def run(hub: HubServer, home: Path, *args: str, token: bool = True, **env: str) -> subprocess.CompletedProcess:

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from lcgen import metrics
 from lcgen.errors import DatasetError
 from lcgen.score import PredictionsError, load_predictions, score_dataset
+from lcgen.tests.checks import assert_one_line
 
 LCGEN = [sys.executable, "-c", "from lcgen.cli.main import main; main()"]
 
@@ -39,16 +40,6 @@ def run(*args, cwd: Path, unprivileged: bool = False) -> subprocess.CompletedPro
         prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"]
     return subprocess.run([*prefix, *LCGEN, *args], cwd=cwd, capture_output=True, text=True, timeout=300,
                           env=dict(os.environ))
-
-
-def assert_one_line(res: subprocess.CompletedProcess, *needles: str) -> str:
-    assert res.returncode != 0, res.stdout
-    lines = res.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("lcgen: error: "), res.stderr
-    assert "Traceback" not in res.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def rows_of(folder: Path) -> list[dict]:

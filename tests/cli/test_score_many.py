@@ -18,6 +18,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from lcgen.tests.checks import assert_one_line
+
 if not (importlib.util.find_spec("lm_eval") and importlib.util.find_spec("inspect_ai")):  # found, not imported
     pytest.skip("needs lm-eval and inspect-ai (the [test] extra)", allow_module_level=True)
 
@@ -87,16 +89,6 @@ write_log_dir_manifest(log_dir)  # logs.json, as `inspect eval-set` leaves one
 def run(*args, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([*LCGEN, *args], cwd=cwd, capture_output=True, text=True, timeout=300,
                           env=dict(os.environ))
-
-
-def assert_one_line(res: subprocess.CompletedProcess, *needles: str) -> str:
-    assert res.returncode != 0, res.stdout
-    lines = res.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("lcgen: error: "), res.stderr
-    assert "Traceback" not in res.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def snapshot(folder: Path) -> dict[str, str]:
