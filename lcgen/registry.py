@@ -87,6 +87,7 @@ class FamilySpec:
     unbounded_split: Callable[[Any], str] | None = None  # set: --len may be omitted (context = needles alone)
     metric: str = ""
     difficulty: tuple[str, ...] = ()  # meta keys `lcgen score` breaks results down by
+    source: Callable[[Any], Any] | None = None  # set: the oracle gets source(SampleSpec) besides `input`
 
     def variant_names(self) -> list[str]:
         return list(self.variants)
@@ -118,6 +119,7 @@ def family(
     unbounded_split: Callable[[Any], str] | None = None,
     metric: str = "",
     difficulty: tuple[str, ...] = (),
+    source: Callable[[Any], Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a planning function as family ``name``; the function itself is returned unchanged.
 
@@ -144,6 +146,7 @@ def family(
             unbounded_split=unbounded_split,
             metric=metric,
             difficulty=difficulty,
+            source=source,
         )
         families.add(name, spec)
         return fn

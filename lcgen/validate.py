@@ -22,6 +22,7 @@ import numpy as np
 from .dataset import (FINGERPRINT_PREFIX, content_fingerprint, iter_splits, kind_of, read_card, read_rows,
                       row_digest, row_problems)
 from .errors import DatasetError, UnknownNameError
+from .oracle import OracleInput, Request
 from .params import build_params
 from .registry import families, oracles
 from .tokenizer import TIKTOKEN_NAMES, get_tokenizer
@@ -101,12 +102,12 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any]) -> tuple[list[str
     index = tok.index(row["input"])  # the one tokenization of this sample, shared with the oracle
     meta, meta_problems = _read_meta(row)
     problems.extend(meta_problems)
-    # The answer must come from input and question alone; meta (when it is sound) is handed over only so that an
-    # oracle can compare what it measures (a density, a position) with what was requested.
-    view = {k: row[k] for k in ("input", "question", "variant", "target_depth")}
-    view.update(tokenizer_spec=spec, token_index=index, **({"meta": meta} if meta is not None else {}))
+    request = None
+    if meta is not None:
+        request = Request(params=meta["params"], target_length=row["target_length"], target_depth=row["target_depth"])
     try:
-        got = fam(view)
+        got = fam(OracleInput(input=row["input"], question=row["question"], variant=row["variant"],
+                              token_index=index, request=request, source=_source(row, meta, spec)))
     except ORACLE_ERRORS as exc:
         return problems + [f"oracle could not solve the sample ({type(exc).__name__}: {exc})"], 0.0
     problems.extend(got.problems)
@@ -146,6 +147,30 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any]) -> tuple[list[str
                 f"needle depth is off target {row['target_depth']:g}% by {error:.3f} points (allowed {allowed:.3f})"
             )
     return problems, error
+
+
+def oracle_input(row: dict[str, Any], tokenizer: str | None = None) -> OracleInput:
+    """The oracle's view of a freshly built row (tests, and scripts that call an oracle directly)."""
+    spec = tokenizer or row["tokenizer"]
+    meta = json.loads(row["meta"])
+    return OracleInput(input=row["input"], question=row["question"], variant=row["variant"],
+                       token_index=get_tokenizer(spec).index(row["input"]),
+                       request=Request(meta["params"], row["target_length"], row["target_depth"]),
+                       source=_source(row, meta, spec))
+
+
+def _source(row: dict[str, Any], meta: dict[str, Any] | None, tokenizer: str) -> Any:
+    """The family's declared source for this row, regenerated from the recorded request; None when the family
+    declares none (its answers come from ``input`` alone) or the request cannot be read."""
+    fam = families.get(row["task"]) if row["task"] in families else None
+    if fam is None or fam.source is None or meta is None:
+        return None
+    from .make import SampleSpec
+
+    index = int(row["id"].rsplit("/", 1)[-1])
+    spec = SampleSpec(row["task"], row["variant"], row["target_length"] or None, row["target_depth"], index,
+                      row["seed"], tokenizer, meta["params"], meta.get("haystack"))
+    return fam.source(spec)
 
 
 def _value_problems(row: dict[str, Any]) -> list[str]:

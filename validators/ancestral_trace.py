@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from lcgen.assemble import CONTEXT_SLOT, split_prompt
 from lcgen.generators._kinship import TEMPLATES, ordinal, question_pattern, relations, statement_patterns
 from lcgen.haystacks.sentences import split_sentences
-from lcgen.oracle import OracleResult
+from lcgen.oracle import OracleInput, OracleResult
 from lcgen.registry import oracle
 from lcgen.render import render
 
@@ -101,8 +101,8 @@ def _units(text: str, span: tuple[int, int], lang: str, statements: list[Stateme
 
 
 @oracle("ancestral-trace")
-def solve(row: dict) -> OracleResult:
-    text, question, variant = row["input"], row["question"], row["variant"]
+def solve(sample: OracleInput) -> OracleResult:
+    text, question, variant = sample.input, sample.question, sample.variant
     lang, haystack, span, asked_m = _read_prompt(text, question, variant)
     problems: list[str] = []
     statements = _statements(text, span, lang, problems)

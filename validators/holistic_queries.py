@@ -7,8 +7,8 @@ context, distractors included, so a distractor that changed the answer would sho
 
 Problems reported: a sentence in the context that no frame reads, one that two tables read, a row whose key
 repeats, a tie for an extreme asked by key. The requested density and position are not in the input; only when
-the row handed over carries ``meta`` (and ``tokenizer``/``tokenizer_spec``) does the oracle read the request from
-``meta.params`` (and ``target_depth``), for these two checks only, never for the answer: measured density within
+the sample's request is readable does the oracle read it (params and target depth), for these two checks only,
+never for the answer: measured density within
 :func:`~lcgen.generators.holistic_queries.density_tolerance`, and the relevant rows laid out as the position says.
 """
 
@@ -31,7 +31,7 @@ from lcgen.generators._tables import (
     value_pattern,
 )
 from lcgen.generators.holistic_queries import CTX_CLOSE, CTX_OPEN, density_tolerance
-from lcgen.oracle import OracleResult
+from lcgen.oracle import OracleInput, OracleResult
 from lcgen.registry import oracle
 
 _UNIT = re.compile(r" ([^ ][^.]*\.)(?= |$)")
@@ -53,13 +53,13 @@ _FILL = {
 
 
 @oracle("holistic-queries")
-def solve(row: dict) -> OracleResult:
-    text, variant = row["input"], row["variant"]
+def solve(sample: OracleInput) -> OracleResult:
+    text, variant = sample.input, sample.variant
     start, end = text.index(CTX_OPEN), text.rindex(CTX_CLOSE.strip()) + len(CTX_CLOSE.strip())
     inner_start, inner_end = start + len(CTX_OPEN), end - len(CTX_CLOSE)
     problems: list[str] = []
     units = _units(text, inner_start, inner_end, problems)
-    q = _read_question(row["question"], variant)
+    q = _read_question(sample.question, variant)
     tables = DOMAIN_OF[q["table"]].tables
     db = sqlite3.connect(":memory:")
     for t in tables:
@@ -83,8 +83,8 @@ def solve(row: dict) -> OracleResult:
                    [*values.values(), offset])
     answer, answers = _answer(db, q, problems)
     relevant = sorted(p for (p,) in db.execute(_relevant_sql(q)))
-    if isinstance(row.get("meta"), (str, dict)):
-        _check_request(row, units, relevant, (start, end), inner_end, q, problems)
+    if sample.request is not None:
+        _check_request(sample, units, relevant, (start, end), inner_end, q, problems)
     return OracleResult(answer=answer, answers=answers, needle_offsets=relevant, anchor=None,
                         context_span=(start, end), unit_offsets=[o for o, _ in units], problems=problems)
 
@@ -231,13 +231,9 @@ def _inline(where: str, args: list) -> str:
     return where
 
 
-def _check_request(row, units, relevant, span, inner_end, q, problems) -> None:
-    """Density and position against the request in ``meta`` (this check's only use of it)."""
-    from lcgen.tokenizer import get_tokenizer
-
-    meta = json.loads(row["meta"]) if isinstance(row["meta"], str) else row["meta"]
-    params = meta["params"]
-    index = row.get("token_index") or get_tokenizer(row.get("tokenizer_spec") or row["tokenizer"]).index(row["input"])
+def _check_request(sample: OracleInput, units, relevant, span, inner_end, q, problems) -> None:
+    """Density and position against the request (this check's only use of it)."""
+    params, index = sample.request.params, sample.token_index
     first, last = (int(x) for x in index.tokens_at(list(span)))
     ctx = last - first
     starts = index.tokens_at([o for o, _ in units] + [inner_end]).tolist()
@@ -266,8 +262,9 @@ def _check_request(row, units, relevant, span, inner_end, q, problems) -> None:
         centre = (depth[relevant[0]] + 100.0 * (starts[at[-1] + 1] - first) / ctx) / 2
         if at != list(range(at[0], at[0] + n)) or abs(centre - 50.0) > unit:
             problems.append(f"position middle: the relevant block is centred at {centre:.2f}%, not 50%")
-    elif position == "uniform" and "target_depth" in row:
-        ideal = sorted(d - 100.0 if d > 100.0 else d for d in (row["target_depth"] + i * 100.0 / n for i in range(n)))
+    elif position == "uniform":
+        spaced = (sample.request.target_depth + i * 100.0 / n for i in range(n))
+        ideal = sorted(d - 100.0 if d > 100.0 else d for d in spaced)
         worst = max(abs(depth[o] - d) for o, d in zip(relevant, ideal))
         if worst > 2 * unit:
             problems.append(f"position uniform: a relevant row is {worst:.2f} points from its even spacing")

@@ -6,7 +6,7 @@ import json
 import re
 from collections import Counter
 
-from lcgen.oracle import OracleResult
+from lcgen.oracle import OracleInput, OracleResult
 from lcgen.registry import oracle
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -33,8 +33,8 @@ def _parse(text: str):
 
 
 @oracle("needle-threads")
-def solve(row: dict) -> OracleResult:
-    text, question, variant = row["input"], row["question"], row["variant"]
+def solve(sample: OracleInput) -> OracleResult:
+    text, question, variant = sample.input, sample.question, sample.variant
     span, lines = _parse(text)
     problems: list[str] = []
     keys = [k for _, k, _ in lines]

@@ -8,7 +8,7 @@ import re
 from lcgen.frames import frame_regex
 from lcgen.generators.needles import ATTRIBUTES, DIMENSIONS, NAME, VALUE, comparison_frames, fact_frames
 from lcgen.haystacks.sentences import split_sentences
-from lcgen.oracle import OracleResult
+from lcgen.oracle import OracleInput, OracleResult
 from lcgen.registry import oracle
 
 _ASK = {
@@ -29,8 +29,8 @@ def _context(text: str) -> tuple[int, int, int, int]:
 
 
 @oracle("needles")
-def solve(row: dict) -> OracleResult:
-    text, question, variant = row["input"], row["question"], row["variant"]
+def solve(sample: OracleInput) -> OracleResult:
+    text, question, variant = sample.input, sample.question, sample.variant
     lang = _lang(question)
     start, end, inner_start, inner_end = _context(text)
     inner = text[inner_start:inner_end]

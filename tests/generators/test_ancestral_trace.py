@@ -25,9 +25,10 @@ from lcgen.generators._kinship import (
     relations,
 )
 from lcgen.haystack import Haystack, haystacks
-from lcgen.make import SampleSpec, build_sample
+from lcgen.make import SampleSpec
 from lcgen.registry import families
 from lcgen.validate import check_row
+from tests.generators import rows
 
 FAM = families.get("ancestral-trace")
 VARIANTS = FAM.variant_names()
@@ -62,11 +63,7 @@ def _fixture_haystack(monkeypatch):
 
 def make_row(variant: str, length: int | None = None, depth: float = 50.0, index: int = 0,
              haystack: str = FixtureHaystack.scheme, **knobs) -> dict:
-    params = dataclasses.asdict(FAM.params(**{**FAM.variants[variant], **knobs}))
-    spec = SampleSpec("ancestral-trace", variant, length, depth, index, 5, "cl100k_base", params, haystack)
-    row = build_sample(spec)
-    row["tokenizer_spec"] = "cl100k_base"
-    return row
+    return rows.make_row("ancestral-trace", variant, length, depth, index, 5, haystack, **knobs)
 
 
 def meta(row: dict) -> dict:

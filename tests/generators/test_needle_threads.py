@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 
 import pytest
 
-from lcgen.make import SampleSpec, build_sample
 from lcgen.registry import families
 from lcgen.validate import check_row
+from tests.generators import rows
 
 FAM = families.get("needle-threads")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
 def make_row(variant: str, length: int = 6000, depth: float = 50.0, index: int = 0, **knobs) -> dict:
-    params = dataclasses.asdict(FAM.params(**{**FAM.variants[variant], **knobs}))
-    row = build_sample(SampleSpec("needle-threads", variant, length, depth, index, 11, "cl100k_base", params))
-    row["tokenizer_spec"] = "cl100k_base"
-    return row
+    return rows.make_row("needle-threads", variant, length, depth, index, 11, **knobs)
 
 
 GRID = [

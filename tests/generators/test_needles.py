@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -12,9 +11,9 @@ import pytest
 from lcgen.haystack import get_haystack
 from lcgen.haystacks.files import clean_sentence
 from lcgen.haystacks.sentences import split_sentences
-from lcgen.make import SampleSpec, build_sample
 from lcgen.registry import families
 from lcgen.validate import check_row
+from tests.generators import rows
 
 FAM = families.get("needles")
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -22,12 +21,8 @@ CORPUS = {"en": DATA / "corpus_en", "zh": DATA / "corpus_zh"}
 
 
 def make_row(variant, lang="en", length=3000, depth=50.0, index=0, haystack=None, **knobs):
-    params = dataclasses.asdict(FAM.params(**{**FAM.variants[variant], "lang": lang, **knobs}))
-    spec = SampleSpec("needles", variant, length, depth, index, 4, "cl100k_base", params,
-                      haystack or f"files:{CORPUS[lang]}", allow_repeat=True)  # the test corpora are tiny
-    row = build_sample(spec)
-    row["tokenizer_spec"] = "cl100k_base"
-    return row
+    return rows.make_row("needles", variant, length, depth, index, 4, haystack or f"files:{CORPUS[lang]}",
+                         allow_repeat=True, lang=lang, **knobs)  # the test corpora are tiny
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
