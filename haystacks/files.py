@@ -14,25 +14,32 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from lcgen.errors import HaystackError
-from lcgen.haystack import LANGS, Haystack, Passes, register_haystack
+from lcgen.haystack import LANGS, MIN_SENTENCES, Haystack, Passes, register_haystack
 
 from .sentences import split_sentences
 
 CHUNK = 256  # sentences handed over at a time
-MIN_SENTENCES = 20  # usable sentences; below this a corpus would repeat itself every few hundred tokens
 MAX_SENTENCE_CHARS = 2_000  # longer "sentences" are dropped: about 400 English words, far past any real sentence
 
 _TERMINATORS = ".!?。！？…"
 _CLOSERS = "\"'”’」』）)]"
 _ENDS = "a closing . ! ? … 。 ！ ？"
+# Characters of Chinese text, which is written without spaces: CJK ideographs (with the radicals, the compatibility
+# ideographs and the ideographic planes 2-3), CJK punctuation, vertical and compatibility forms, and the fullwidth
+# forms (Ａ, ０, （, ，) with the halfwidth CJK punctuation. Not kana or Hangul: Korean is written with spaces.
+_CJK = ("\u2e80-\u2fdf\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe10-\ufe1f\ufe30-\ufe4f"
+        "\uff01-\uff64\uffe0-\uffe6\U00020000-\U0003ffff")
+_SPACE_IN_CJK = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
 
 
 def clean_sentence(sentence: str, lang: str) -> str:
-    """One line of text, internal whitespace collapsed (CJK text has no spaces to keep); "" for a fragment.
+    """One line of text, internal whitespace collapsed (and, for zh, dropped between CJK characters); "" for a
+    fragment.
 
     Headings, captions and other lines without a closing terminator are dropped: a needle placed after one would
     run into it ("Subscribe The code is ...") and no longer read as a sentence of its own. So is a "sentence"
@@ -51,8 +58,13 @@ def _complete(text: str) -> bool:
 
 
 def _as_lang(sentence: str, lang: str) -> str:
-    """A stored sentence (whitespace collapsed to single spaces) as ``clean_sentence`` writes it for ``lang``."""
-    return sentence.replace(" ", "") if lang == "zh" else sentence
+    """A stored sentence (whitespace collapsed to single spaces) as ``clean_sentence`` writes it for ``lang``.
+
+    Chinese drops the spaces a line break or a typesetter put between two CJK characters ("中国，" at a line's end
+    and "已有" on the next are one phrase) and keeps every other one: "Stanford University", "工作了 3 年" and
+    "한국 사람" keep theirs.
+    """
+    return _SPACE_IN_CJK.sub("", sentence) if lang == "zh" else sentence
 
 
 def load_documents(texts: list[tuple[str, str]], what: str) -> tuple[list[list[str]], dict[str, int]]:

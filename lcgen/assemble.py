@@ -39,7 +39,11 @@ if TYPE_CHECKING:  # families import this module to declare plans; tokenizers (a
 
 
 class UnitSource(Protocol):
-    """Endless filler: each call returns one additive unit of context text."""
+    """Endless filler: each call returns one additive unit of context text.
+
+    A source drawn from a user's corpus may name it in a ``what`` attribute (the ``--haystack`` value): a length its
+    sentence sizes cannot make is then refused naming the corpus instead of the tokenizer alone.
+    """
 
     def draw(self) -> str: ...
 
@@ -268,7 +272,8 @@ def _close(
                          "out of reach")
     reach = _Reach(sizes)
     if not reach[total]:
-        raise ParamError(_unreachable(tok, target, total, fixed, sizes, reach))
+        raise ParamError(_unreachable(tok, target, total, fixed, sizes, reach, getattr(source, "what", None),
+                                      len(set(units))))
     units, counts = list(units), list(counts)
     kept = sum(counts)
     free = reach.all_from + max(sizes)  # a gap this large takes any unit and stays reachable
@@ -296,15 +301,27 @@ def _close(
     )
 
 
-def _unreachable(tok: Tokenizer, target: int, total: int, fixed: int, sizes: set[int], reach: _Reach) -> str:
-    """The one-line refusal of a filler total no sum of unit sizes makes, with the nearest lengths that work."""
+def _unreachable(tok: Tokenizer, target: int, total: int, fixed: int, sizes: set[int], reach: _Reach,
+                 corpus: str | None = None, distinct: int = 0) -> str:
+    """The one-line refusal of a filler total no sum of unit sizes makes, with the nearest lengths that work.
+
+    For a user's corpus (``corpus``, its ``--haystack`` value) it says how little its sentences vary, the cause, and
+    what would help: a corpus whose sentence sizes share no divisor is refused only for tiny lengths.
+    """
     below = next((n for n in range(total, max(total - _HINT_SCAN, -1), -1) if reach[n]), None)
     above = next((n for n in range(total, total + _HINT_SCAN) if reach[n]), None)
     near = " and ".join(f"{fixed + n:,}" for n in (below, above) if n is not None)
     hint = f"; the nearest lengths that work for this sample: {near}" if near else ""
+    if corpus is None:
+        return (
+            f"--len: {target:,} tokens cannot be hit exactly with --tokenizer {tok.name}: {_describe(sizes)}, and no "
+            f"sum of them makes the {total:,} tokens left for filler{hint}"
+        )
+    seen = f"the {distinct:,} distinct sentences drawn" if distinct else "its sentences"
     return (
-        f"--len: {target:,} tokens cannot be hit exactly with --tokenizer {tok.name}: {_describe(sizes)}, and no sum "
-        f"of them makes the {total:,} tokens left for filler{hint}"
+        f"--len: {target:,} tokens cannot be hit exactly with --haystack {corpus} and --tokenizer {tok.name}: {seen} "
+        f"take {_sizes(sizes)}, and no sum of them makes the {total:,} tokens left for filler{hint}"
+        f"{', or' if near else '; use'} a corpus with sentences that vary more in length"
     )
 
 
@@ -319,6 +336,16 @@ def _describe(sizes: set[int]) -> str:
     if step > 1:
         return f"every filler unit takes a multiple of {step} tokens"
     return f"filler units take {min(sizes)} to {max(sizes)} tokens"
+
+
+def _sizes(sizes: set[int]) -> str:
+    """A corpus' sentence sizes, in a few words: "only 2 sizes (8 and 12 tokens)"."""
+    ordered, step = sorted(sizes), math.gcd(*sizes)
+    multiple = f", every one a multiple of {step}" if step > 1 and len(sizes) > 1 else ""
+    if len(ordered) > 6:
+        return f"{len(ordered)} sizes from {ordered[0]} to {ordered[-1]} tokens{multiple}"
+    listed = " and ".join([", ".join(map(str, ordered[:-1])), str(ordered[-1])]) if len(ordered) > 1 else ordered[0]
+    return f"only {len(ordered)} size{'s' if len(ordered) > 1 else ''} ({listed} tokens){multiple}"
 
 
 class _Reach:

@@ -12,8 +12,10 @@ keeps), refuses a sample that uses more sentences than the corpus has unless ``-
 records the count as ``haystack_repeats``. The procedural source is endless and never repeats in this sense (any
 source that does not return :class:`Passes` is treated as endless).
 
-Every draw is bounded: a pass that holds no usable sentence, :data:`MAX_BARREN` documents in a row that hold none,
-or a source that runs dry is a one-line :class:`HaystackError`, never a hang.
+Every draw is bounded: a pass of a finite corpus that leaves fewer than :data:`MIN_SENTENCES` usable sentences,
+:data:`MAX_BARREN` documents in a row that hold none, a source of which at most one sentence in
+:data:`MAX_DROPPED_PER_USABLE` is usable, or a source that runs dry is a one-line :class:`HaystackError` naming the
+source and what was dropped, never a hang.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ from .registry import Registry
 DEFAULT_HAYSTACK = "procedural"
 LANGS = ("en", "zh")
 MAX_BARREN = 1_000  # documents in a row without one usable sentence before a source counts as unusable
+MIN_SENTENCES = 20  # usable sentences; below this a corpus would repeat itself every few hundred tokens
+MAX_DROPPED_PER_USABLE = 100  # sentences dropped per usable one (once MAX_BARREN are dropped) before a source gives up
+_EXAMPLE_CHARS = 80  # of a dropped sentence quoted in a refusal
 
 
 class Haystack(ABC):
@@ -146,8 +151,9 @@ class SentenceUnits:
     """Filler units from a haystack, skipping any sentence that contains an avoided string (case-insensitive)
     or that ``reject`` refuses (e.g. one that reads like a needle statement).
 
-    For a finite source it keeps the units it handed out, in order, and where the corpus' first pass ended
-    (``first_pass_units``), so :meth:`usage` can tell which units the sample holds twice.
+    ``reject`` is called on one sentence at a time, never on a whole document. For a finite source it keeps the
+    units it handed out, in order, and where the corpus' first pass ended (``first_pass_units``), so :meth:`usage`
+    can tell which units the sample holds twice.
     """
 
     def __init__(
@@ -167,18 +173,44 @@ class SentenceUnits:
         self._pending: list[str] = []  # units of the current document, already formatted
         self._next = 0
         self.dropped = 0
+        self.avoided = 0  # sentences dropped for naming an avoided string
+        self.rejected = 0  # sentences dropped by ``reject``
+        self._example = ""  # the first sentence dropped (a rejected one if any), quoted in refusals
         self._log: list[str] = []  # every unit produced, in order (finite sources only)
         self._pass = 0
         self._kept_in_pass = 0
+        self._dropped_at_pass = (0, 0)  # (avoided, rejected) when the current pass began
         self.produced = 0  # units taken from documents so far
         self.handed = 0  # units handed out so far
         self.first_pass_units: int | None = None  # units the corpus' first pass gave; None while it lasts
 
-    def _clean(self, sentence: str) -> bool:
-        low = sentence.lower()
-        if any(a in low for a in self._avoid):
-            return False
-        return self._reject is None or not self._reject(sentence)
+    def _keep(self, doc: list[str]) -> list[str]:
+        """The sentences of ``doc`` a sample may use, counting the others by reason."""
+        # One search of the joined document narrows the avoided strings to those it holds (a string in a sentence is
+        # in the joined text; nearly every document holds none), then each sentence is checked on its own.
+        low = "\n".join(doc).lower()
+        avoided = [a for a in self._avoid if a in low]
+        kept = []
+        for sentence in doc:
+            if not sentence:
+                continue
+            if avoided and any(a in sentence.lower() for a in avoided):
+                self.avoided += 1
+                self._example = self._example or sentence
+            elif self._reject is not None and self._reject(sentence):
+                self.rejected += 1
+                self._example = sentence if self.rejected == 1 else self._example
+            else:
+                kept.append(sentence)
+        return kept
+
+    def _dropped_text(self, avoided: int, rejected: int) -> str:
+        """What the guard dropped, in a few words, with one dropped sentence as an example."""
+        parts = [f"{avoided:,} name a needle's people or answers" if avoided else "",
+                 f"{rejected:,} read like a needle" if rejected else ""]
+        said = " and ".join(p for p in parts if p) or "none was dropped"
+        example = self._example if len(self._example) <= _EXAMPLE_CHARS else self._example[:_EXAMPLE_CHARS] + "..."
+        return f"{said}, such as {example!r}" if example and (avoided or rejected) else said
 
     def _document(self) -> list[str]:
         try:
@@ -186,31 +218,43 @@ class SentenceUnits:
         except StopIteration:
             raise HaystackError(f"--haystack: {self.what} ran out of text") from None
         if self._passes is not None and self._passes.number != self._pass:
-            if self._kept_in_pass == 0:
-                raise HaystackError(f"--haystack: no sentence of {self.what} is usable in this sample "
-                                    "(each names a needle's people or answers, or reads like a needle)")
-            if self.first_pass_units is None:
-                self.first_pass_units = self.produced
-            self._pass, self._kept_in_pass = self._passes.number, 0
+            self._end_pass()
         return doc
+
+    def _end_pass(self) -> None:
+        """A pass over a finite corpus is over: refuse a corpus the guard left too small, note where it ended."""
+        kept = self._kept_in_pass
+        avoided, rejected = self.avoided - self._dropped_at_pass[0], self.rejected - self._dropped_at_pass[1]
+        seen = kept + avoided + rejected
+        dropped = self._dropped_text(avoided, rejected)
+        if kept == 0:
+            raise HaystackError(f"--haystack: no sentence of {self.what} is usable in this sample: of its "
+                                f"{seen:,} sentences, {dropped}")
+        if kept < MIN_SENTENCES:
+            raise HaystackError(f"--haystack: only {kept:,} of the {seen:,} sentences of {self.what} are usable in "
+                                f"this sample, fewer than {MIN_SENTENCES}: {dropped}")
+        if self.first_pass_units is None:
+            self.first_pass_units = self.produced
+        self._pass, self._kept_in_pass = self._passes.number, 0
+        self._dropped_at_pass = (self.avoided, self.rejected)
 
     def _refill(self) -> None:
         barren = 0
         while self._next >= len(self._pending):
             doc = self._document()
-            # One check of the whole document first: nearly all documents are clean, and one search over the
-            # joined text is far cheaper than one per sentence (no pattern spans a newline).
-            if self._clean("\n".join(doc)):
-                kept = [s for s in doc if s]
-            else:
-                kept = [s for s in doc if s and self._clean(s)]
+            kept = self._keep(doc)
             self.dropped += len(doc) - len(kept)
             if not kept:
                 barren += 1
                 if barren >= MAX_BARREN:
                     raise HaystackError(f"--haystack: {MAX_BARREN:,} documents of {self.what} in a row hold no "
-                                        "usable sentence (each names a needle's people or answers, or reads "
-                                        "like a needle)")
+                                        f"usable sentence: {self._dropped_text(self.avoided, self.rejected)}")
+            usable = self.produced + len(kept)
+            if self.dropped >= MAX_BARREN and self.dropped > MAX_DROPPED_PER_USABLE * usable:
+                raise HaystackError(f"--haystack: only {usable:,} of the {usable + self.dropped:,} sentences of "
+                                    f"{self.what} drawn so far are usable in this sample: "
+                                    f"{self._dropped_text(self.avoided, self.rejected)}")
+            if not kept:
                 continue
             self._pending = [unit_text(s, self.lang) for s in kept]
             self._next = 0
@@ -302,6 +346,7 @@ def repeat_meta(plan: Any, built: Any, allow_repeat: bool, sample: str, tok: Any
 
 __all__ = [
     "DEFAULT_HAYSTACK",
+    "MIN_SENTENCES",
     "Haystack",
     "Passes",
     "SentenceUnits",

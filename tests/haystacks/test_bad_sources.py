@@ -99,7 +99,8 @@ def test_corpus_the_leakage_guard_empties_is_refused_not_hung(tmp_path, work):
     names = ["Ada Brook", "Ben Stone", "Cora Vale", "Dan Reed", "Eve Marsh", "Finn Hale"]
     lines = [f"The access code of {n} is AMBER-{1000 + 7 * i + j}." for i, n in enumerate(names) for j in range(5)]
     (corpus / "facts.txt").write_text(" ".join(lines) + "\n")
-    refused(run(*make("needles", f"files:{corpus}"), cwd=work), "no sentence of files:", "reads like a needle")
+    refused(run(*make("needles", f"files:{corpus}"), cwd=work), "no sentence of files:", "30 read like a needle",
+            "such as 'The access code of Ada Brook is AMBER-1000.'")
     assert list(work.iterdir()) == []
 
 
@@ -141,12 +142,14 @@ def test_every_draw_is_bounded(tmp_path):
         SentenceUnits(fragments, random.Random(0), "en").draw()
 
 
-def test_usable_sentences_are_counted_per_language(tmp_path):
-    # ". )" ends a sentence once CJK cleaning drops the spaces, not in the English form that keeps them.
-    (tmp_path / "zh.txt").write_text("\n\n".join(f"Sentence {i} is done. )" for i in range(25)))
+def test_usable_sentences_are_counted_per_language(tmp_path, monkeypatch):
+    # zh cleaning drops only the spaces between CJK characters: "Sentence 7 is done. )" is a fragment in both forms.
+    (tmp_path / "zh.txt").write_text("\n\n".join(f"第 {i} 句 话 写 完 了。 Sentence {i} is done. )" for i in range(25)))
     source = get_haystack.__wrapped__(f"files:{tmp_path / 'zh.txt'}")
-    assert source.usable == {"en": 0, "zh": 25}
-    assert next(source.documents(random.Random(0), "zh"))[0] == "Sentence0isdone.)"
+    assert source.usable == {"en": 25, "zh": 25}
+    assert next(source.documents(random.Random(0), "zh"))[0] == "第 0 句话写完了。"
+    assert next(source.documents(random.Random(0), "en"))[0] == "第 0 句 话 写 完 了。"
+    monkeypatch.setitem(source.usable, "en", 0)
     with pytest.raises(HaystackError, match="0 usable sentences for --lang en"):
         source.documents(random.Random(0), "en")
 
