@@ -1,10 +1,11 @@
 """Kinship vocabulary, names and the uniqueness proof behind the ancestral-trace family.
 
 The words live in ``templates/ancestral_trace/<lang>/``: ``frames.j2`` (one statement frame per line, with
-``{{ elder }}``, ``{{ younger }}`` and ``{{ relation }}``) and ``relations.j2`` (``term | sex | generations``). The
-generator renders frames and keeps haystack sentences that match one out; the oracle reads statements back with the
-same lines turned into regular expressions. Graph terms: an edge runs from elder to younger and carries
-``generations`` (1 for parent terms, 2 for grandparent terms).
+``{{ elder }}``, ``{{ younger }}`` and ``{{ relation }}``), ``relations.j2`` (``term | sex | generations``) and
+``kin_words.j2`` (every kinship word, which no filler sentence may hold). The generator renders frames and keeps
+haystack sentences that match one, or hold a kinship word, out; the oracle reads statements back with the same lines
+turned into regular expressions and fails filler with a kinship word. Graph terms: an edge runs from elder to
+younger and carries ``generations`` (1 for parent terms, 2 for grandparent terms).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import functools
 import importlib
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -79,6 +81,44 @@ def looks_like_statement(sentence: str, lang: str) -> bool:
 
 
 @functools.lru_cache(maxsize=None)
+def kin_words(lang: str) -> frozenset[str]:
+    """Every kinship word of ``lang``, lower case: ``kin_words.j2`` and the words of every relation term.
+
+    Filler that holds one may say who someone's relative is ("She grew up there, where her father, Brent Bruce,
+    ...", "他的父亲魏坤是..."): placed after a statement, its pronoun reads as the statement's person, who then has
+    a second parent. So no such sentence is filler of this family (the generator drops it, the oracle fails it).
+    The test is per word, not per sentence, so it does not depend on where a reader splits sentences.
+    """
+    words = set(frame_lines(f"{TEMPLATES}/{lang}/kin_words.j2")) | {w for t in relations(lang) for w in t.split()}
+    return frozenset(w.lower() for w in words)
+
+
+@functools.lru_cache(maxsize=None)
+def _unspaced_kin_pattern(lang: str) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(w) for w in sorted(kin_words(lang), key=lambda w: (-len(w), w))))
+
+
+_WORD = re.compile(r"\w+")
+
+
+def kin_hits(text: str, lang: str) -> list[tuple[int, str]]:
+    """(offset, word) of every kinship word in ``text``: whole words in any case in English, anywhere in Chinese,
+    whose words are not spaced."""
+    if lang == "en":
+        words = kin_words(lang)
+        return [(m.start(), m.group()) for m in _WORD.finditer(text) if m.group().lower() in words]
+    return [(m.start(), m.group()) for m in _unspaced_kin_pattern(lang).finditer(text)]
+
+
+def speaks_of_kin(text: str, lang: str) -> bool:
+    """True if ``text`` holds a kinship word (exactly when :func:`kin_hits` finds one, in a few microseconds: the
+    generator asks it of every haystack sentence)."""
+    if lang == "en":
+        return not kin_words(lang).isdisjoint(map(str.lower, _WORD.findall(text)))
+    return _unspaced_kin_pattern(lang).search(text) is not None
+
+
+@functools.lru_cache(maxsize=None)
 def question_pattern(lang: str, variant: str) -> re.Pattern[str]:
     """The question template of ``variant`` as a regex (groups: person, other, n, ordinal, span as it uses them)."""
     fill = {k: v or NAME[lang] for k, v in QUESTION_FILL.items()}
@@ -101,14 +141,44 @@ def _fixed_chars(lang: str) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=None)
-def _unisex(locale: str) -> frozenset[str]:
-    """First names Faker lists for both sexes: never used, so every name matches its kinship terms."""
-    data = importlib.import_module(f"faker.providers.person.{locale}").Provider
-    return frozenset(data.first_names_male) & frozenset(data.first_names_female)
+def unusable_given_names(lang: str) -> dict[str, frozenset[str]]:
+    """Per sex, the given names Faker lists that are never drawn for it, so every name matches its kinship terms:
+    the names listed for both sexes, and in Chinese the names :func:`misfiled` finds in the wrong list."""
+    data = importlib.import_module(f"faker.providers.person.{LOCALES[lang]}").Provider
+    unisex = frozenset(data.first_names_male) & frozenset(data.first_names_female)
+    wrong = misfiled(tuple(data.first_names_male), tuple(data.first_names_female)) if lang == "zh" else {}
+    return {sex: unisex | wrong.get(sex, frozenset()) for sex in SEXES}
+
+
+def misfiled(male: tuple[str, ...], female: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """Chinese given names whose characters say the other sex (Faker's zh_CN male list holds 红霞).
+
+    A name is misfiled when each of its characters appears in more given names of the other sex than of its own
+    (the name itself not counted). The most contradicted name goes first and the counts are redone after each, so
+    the one misfiled 红霞 does not also condemn the female 霞, which shares a character with it.
+    """
+    lists = {"male": list(dict.fromkeys(male)), "female": list(dict.fromkeys(female))}
+    out: dict[str, set[str]] = {sex: set() for sex in SEXES}
+    for _ in range(len(lists["male"]) + len(lists["female"])):  # at most every name goes
+        uses = {sex: Counter(c for name in names for c in set(name)) for sex, names in lists.items()}
+        worst: tuple[int, str, str] | None = None
+        for sex, names in lists.items():
+            other = uses["female" if sex == "male" else "male"]
+            for name in names:
+                margins = [other[c] - (uses[sex][c] - 1) for c in set(name)]
+                if min(margins) > 0 and (worst is None or (sum(margins), sex, name) > worst):
+                    worst = (sum(margins), sex, name)
+        if worst is None:
+            break
+        _, sex, name = worst
+        lists[sex].remove(name)
+        out[sex].add(name)
+    return {sex: frozenset(names) for sex, names in out.items()}
 
 
 class NameDrawer:
-    """Full names from a seeded Faker: unique in the sample, none a substring of another, sex-consistent."""
+    """Full names from a seeded Faker: unique in the sample, none a substring of another, sex-consistent (see
+    :func:`unusable_given_names`)."""
 
     def __init__(self, rng: random.Random, lang: str):
         from faker import Faker
@@ -116,7 +186,7 @@ class NameDrawer:
         self.lang = lang
         self.fake = Faker(LOCALES[lang])
         self.fake.seed_instance(rng.getrandbits(64))
-        self.unisex = _unisex(LOCALES[lang])
+        self.unusable = unusable_given_names(lang)
         self.used: set[str] = set()
         self._parts: set[str] = set()  # every substring (of a usable length) of every name drawn
 
@@ -125,7 +195,7 @@ class NameDrawer:
             first = self.fake.first_name_male() if sex == "male" else self.fake.first_name_female()
             last = self.fake.last_name()
             name = last + first if self.lang == "zh" else f"{first} {last}"
-            if first not in self.unisex and self._fits(name):
+            if first not in self.unusable[sex] and self._fits(name):
                 return name
         raise ParamError(f"--needles: ran out of distinct {self.lang} names; ask for fewer people")
 

@@ -3,9 +3,11 @@
 After the Ancestral Trace Challenge of NeedleBench (Li et al., arXiv 2407.11963). A chain of ``needles`` statements
 links ``needles + 1`` people, eldest first; each statement ("X is Y's father.", "Y's maternal grandmother is X.")
 names one parent (one generation) or grandparent (two generations) with a sex-consistent name from a seeded Faker.
-Every frame carries its kinship term, names are unique and never part of one another, and the question types
-ask for a target that exists and is not always the chain's top. Distractors come from ``branches`` (lines of
-descendants hanging off chain members, always shorter than the chain below them) and ``families`` (unrelated lines).
+Every frame carries its kinship term, names are unique and never part of one another, and every question asks
+for a target that exists, drawn so that where it sits on the chain (``answer_position``, 0 = the eldest member) or
+how far it is from the asked person (``hops``) is uniform over what is valid. Distractors come from ``branches``
+(lines of descendants hanging off chain members, always shorter than the chain below them) and ``families``
+(unrelated lines, which may be longer than the chain).
 Before returning, the plan proves on a networkx graph that there is no cycle, nobody has two recorded parents, every
 term matches the elder's sex, the chain is the one longest line (so it can be recovered from text) and the question
 has exactly one answer.
@@ -13,6 +15,8 @@ has exactly one answer.
 Without ``--len`` the context is the statements alone, in the ``order`` asked for (all needles at depth 0, their
 tie-break the text position). With ``--len`` they are sentences in a ``--haystack``: the chain's statements at even
 depths over [depth, min(100, depth + spread)] in their text order, distractor statements at uniform random depths.
+No haystack sentence with a kinship word is used: after a statement, "her father, Brent Bruce" reads as a second
+parent of the statement's person.
 
 ``depth`` records the measured depth of every statement: the chain's in chain order (eldest link first), then the
 distractors' in text order. The anchor is none without ``--len`` (the closest statement to the target depth) and the
@@ -33,6 +37,7 @@ from lcgen.haystack import Haystack, SentenceUnits, unit_text
 from lcgen.params import FamilyParams, param
 from lcgen.registry import family
 from lcgen.render import render
+from lcgen.validators.metrics import ancestral_trace as ancestral_trace_metric
 
 from ._kinship import (
     MAX_PEOPLE,
@@ -42,10 +47,10 @@ from ._kinship import (
     NotUnique,
     frames,
     kin_graph,
-    looks_like_statement,
     ordinal,
     prove_answer,
     prove_chain,
+    speaks_of_kin,
     statement_floor,
     terms_for,
 )
@@ -94,9 +99,10 @@ Link = tuple[int, int, int]  # (elder, younger, generations) over person indices
     "ancestral-trace",
     params=AncestralTraceParams,
     variants=VARIANTS,
-    version="0.1.0",
+    version="0.2.0",
     papers=("Li et al., NeedleBench: Can LLMs Do Retrieval and Reasoning in Information-Dense Context?, "
             "arXiv:2407.11963 (Ancestral Trace Challenge)",),
+    depth_of="chain",
     depth_meaning=(
         "Share of the context's tokens before each kinship statement: the chain's statements in chain order (eldest "
         "link first), then distractors in text order. With --len the chain's first statement in the text sits at "
@@ -105,9 +111,8 @@ Link = tuple[int, int, int]  # (elder, younger, generations) over person indices
     answer_format="\\boxed{Full Name} (ancestor/descendant variants) or \\boxed{N} (relation_distance).",
     uses_haystack=True,
     unbounded_split=lambda p: f"n{p['needles']}",
-    metric="boxed: strict = the last \\boxed{} holds exactly the name or number; partial = same, ignoring case and "
-    "punctuation",
-    difficulty=("statements", "two_generation_hops", "distractor_statements", "order"),
+    metric=ancestral_trace_metric.score_reply,
+    difficulty=("statements", "two_generation_hops", "distractor_statements", "order", "hops", "answer_position"),
 )
 def ancestral_trace(p: AncestralTraceParams, variant: str, depth: float, rng: random.Random,
                     haystack: Haystack | None = None, length: int | None = None,
@@ -152,8 +157,7 @@ def ancestral_trace(p: AncestralTraceParams, variant: str, depth: float, rng: ra
     head, tail = split_prompt(prompt)
     filler = None
     if bounded:
-        filler = SentenceUnits(haystack, rng, p.lang, avoid=names,
-                               reject=lambda s: looks_like_statement(s, p.lang))
+        filler = SentenceUnits(haystack, rng, p.lang, avoid=names, reject=lambda s: _filler_reject(s, p.lang))
     plan = Plan(head=head, tail=tail, ctx_open="", ctx_close="", needles=needles, filler=filler)
     path = gens[min(asked + [target]) : max(asked + [target])]  # the links between the asked and target members
     meta = {
@@ -162,6 +166,7 @@ def ancestral_trace(p: AncestralTraceParams, variant: str, depth: float, rng: ra
         "mode": "haystack" if bounded else "statements",
         "statements": n,
         "hops": len(path),
+        "answer_position": target if variant != "relation_distance" else min(asked),
         "two_generation_hops": path.count(2),
         "chain_two_generation_hops": gens.count(2),
         "distractor_statements": len(links) - n,
@@ -185,22 +190,38 @@ def _check_room(statements: int, tokens: float, length: int, estimate: bool = Fa
         )
 
 
+def _filler_reject(sentence: str, lang: str) -> bool:
+    """Haystack sentences this family never uses: those with a kinship word, which may give a person of the
+    statements a second parent (see ``_kinship.kin_words``). Every statement frame holds its relation term, a
+    kinship word, so this also drops every sentence a frame reads as a statement (one search, not one per frame)."""
+    return speaks_of_kin(sentence, lang)
+
+
 def _question(variant: str, gens: list[int], rng: random.Random) -> tuple[list[int], int, int]:
-    """Asked chain members, the target member and the generations between them; the target always exists."""
+    """Asked chain members, the target member and the generations between them; the target always exists.
+
+    What varies is drawn first and uniformly over what is valid (chain members 0, eldest, to n): the asked person
+    of eldest_ancestor (1..n, the answer is always member 0), the answer of nth_ancestor (0..n-1) and of
+    nth_descendant (1..n), the number of statements relation_distance spans (1..n). The other end is then
+    uniform over what is left.
+    """
     n = len(gens)
     if variant == "eldest_ancestor":
-        return [n], 0, sum(gens)
-    if variant == "nth_ancestor":
         j = rng.randint(1, n)
-        i = rng.randint(0, j - 1)  # any ancestor of the start, not only the chain's top
+        return [j], 0, sum(gens[:j])
+    if variant == "nth_ancestor":
+        i = rng.randint(0, n - 1)
+        j = rng.randint(i + 1, n)
         return [j], i, sum(gens[i:j])
-    i = rng.randint(0, n - 1)
-    j = rng.randint(i + 1, n)
     if variant == "nth_descendant":
+        j = rng.randint(1, n)
+        i = rng.randint(0, j - 1)
         return [i], j, sum(gens[i:j])
-    pair = [i, j]
+    hops = rng.randint(1, n)
+    i = rng.randint(0, n - hops)
+    pair = [i, i + hops]
     rng.shuffle(pair)  # either member may be named first
-    return pair, j, sum(gens[i:j])
+    return pair, i + hops, sum(gens[i : i + hops])
 
 
 def _distractors(p, variant, asked, generations, gens, sexes, links, rng) -> list[list[int]]:

@@ -5,7 +5,8 @@ The prompt template, rendered with the row's question, tells the language, wheth
 statements and where the context is. A statement is a frame match that is a whole unit of the context (English
 units start with a space, Chinese ones end with a newline). The chain is the one longest line of statements below
 the asked person's eldest ancestor; its statements come first in ``needle_offsets`` (eldest link first), then every
-other statement in text order.
+other statement in text order. Between the statements the haystack holds no kinship word at all: one there may
+give a person of the statements a second parent (``_check_kin_filler``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from lcgen.assemble import CONTEXT_SLOT, split_prompt
-from lcgen.generators._kinship import TEMPLATES, ordinal, question_pattern, relations, statement_patterns
+from lcgen.generators._kinship import (
+    TEMPLATES,
+    kin_hits,
+    ordinal,
+    question_pattern,
+    relations,
+    statement_patterns,
+)
 from lcgen.haystacks.sentences import split_sentences
 from lcgen.oracle import OracleInput, OracleResult
 from lcgen.registry import oracle
@@ -126,6 +134,7 @@ def solve(sample: OracleInput) -> OracleResult:
     _check_names(people, problems)
     if haystack:
         _check_filler(filler, people, lang, problems)
+        _check_kin_filler(filler, lang, problems)
     elif any(gap.strip() for gap in filler):
         problems.append("the statement list holds text that is not a kinship statement")
 
@@ -253,3 +262,17 @@ def _check_filler(filler: list[str], people: set[str], lang: str, problems: list
             if hit:
                 problems.append(f"the haystack mentions {hit} outside the kinship statements")
                 return
+
+
+def _check_kin_filler(filler: list[str], lang: str, problems: list[str]) -> None:
+    """The haystack never speaks of kinship: a filler sentence with a kinship word may give a person of the
+    statements a second parent ("Marie is Carrie's mom. She grew up there, where her father, Brent Bruce, ...")."""
+    hits = [(gap, at, word) for gap in filler for at, word in kin_hits(gap, lang)]
+    if hits:
+        gap, at, word = hits[0]
+        cut = "\n" if lang == "zh" else ". "
+        start = gap.rfind(cut, 0, at) + len(cut) if cut in gap[:at] else 0
+        end = gap.find(cut, at)
+        sentence = gap[start : len(gap) if end < 0 else end + 1].strip()
+        problems.append(f"the haystack speaks of kinship outside the statements ({len(hits)} kinship words), "
+                        f"which may give someone a second parent: {word!r} in {sentence!r}")
