@@ -1,21 +1,32 @@
-"""The databases of holistic-queries, as data: four domains of three tables, seeded values, rows and their sentences.
+"""The databases of holistic-queries, as data: four domains of three tables (the schema).
 
 A domain has a *fact* table (queried, and joined to its *dim* table through a key column) and an *other* table
 (queried on its own, or filler). Every value a row can hold has a regular expression, so the oracle reads rows
-back with the same frame lines the generator writes them with (``templates/holistic_queries/rows/<table>.j2``).
-Names and cities come from a seeded Faker; categories are fixed lists; keys never repeat within a sample, and
-every key space is large (tens of thousands or more): the exact-length engine needs filler whose kinds of rows
-never run out (a table that stopped mid-text would take its row sizes with it), so none is a short fixed list.
+back with the same frame lines the generator writes them with (``_tables_text``, from
+``templates/holistic_queries/rows/<table>.j2``). Names and cities come from a seeded Faker (``_tables_values``);
+categories are fixed lists (``_tables_words``); keys never repeat within a sample, and every key space is large
+(tens of thousands or more): the exact-length engine needs filler whose kinds of rows never run out (a table that
+stopped mid-text would take its row sizes with it), so none is a short fixed list.
 """
 
 from __future__ import annotations
 
-import functools
-import random
-import re
 from dataclasses import dataclass
 
-from lcgen.frames import frame_lines, frame_regex, render_frame
+from ._tables_words import (
+    ADJECTIVES,
+    AIRLINES,
+    CITIES,
+    COUNTRIES,
+    CUVEES,
+    DEPARTMENTS,
+    GREEK,
+    ITEMS,
+    MATERIALS,
+    NOUNS,
+    REGIONS,
+    TITLES,
+)
 
 TEMPLATES = "holistic_queries"
 WORD = r"[A-Z][a-z]+"
@@ -87,46 +98,6 @@ def _int(name, label, lo, hi, step=1, grouped=False, sum=False, agg=True):
     return Column(name, label, "int", lo=lo, hi=hi, step=step, grouped=grouped, filter=True, agg=agg, sum=sum)
 
 
-CITIES = ("Atlanta", "Austin", "Baltimore", "Boston", "Charlotte", "Chicago", "Cleveland", "Columbus", "Dallas",
-          "Denver", "Detroit", "Houston", "Indianapolis", "Las Vegas", "Memphis", "Miami", "Minneapolis", "Nashville",
-          "Philadelphia", "Phoenix", "Pittsburgh", "Portland", "Sacramento", "San Diego", "Seattle", "Tampa")
-DEPARTMENTS = ("Accounting", "Advertising", "Analytics", "Billing", "Communications", "Compliance", "Customer Support",
-               "Data Science", "Design", "Engineering", "Facilities", "Finance", "Human Resources", "Infrastructure",
-               "Investor Relations", "Legal", "Logistics", "Maintenance", "Marketing", "Media Relations", "Operations",
-               "Partnerships", "Payroll", "Procurement", "Product", "Public Affairs", "Quality Assurance",
-               "Recruiting", "Research", "Risk", "Sales", "Security", "Strategy", "Supply Chain", "Tax", "Training",
-               "Treasury", "Web Development")
-TITLES = ("Analyst", "Associate", "Coordinator", "Consultant", "Director", "Engineer", "Manager", "Specialist",
-          "Technician", "Administrator", "Designer", "Supervisor")
-AIRLINES = ("Northwind Air", "Blue Horizon", "Skyline Airways", "Pacific Crest", "Atlas Jet", "Summit Air",
-            "Coastal Airlines", "Meridian Airways", "Silverline", "Aurora Air", "Cascade Airlines", "Zephyr Air")
-REGIONS = ("Napa Valley", "Sonoma Coast", "Willamette Valley", "Finger Lakes", "Paso Robles", "Columbia Valley",
-           "Bordeaux", "Burgundy", "Champagne", "Alsace", "Loire Valley", "Rhone Valley", "Provence", "Rioja",
-           "Ribera del Duero", "Priorat", "Tuscany", "Piedmont", "Veneto", "Sicily", "Mosel", "Rheingau",
-           "Douro Valley", "Barossa Valley", "McLaren Vale", "Hunter Valley", "Yarra Valley", "Margaret River",
-           "Marlborough", "Central Otago", "Mendoza", "Maipo Valley", "Colchagua Valley", "Stellenbosch", "Tokaj",
-           "Wachau")
-ADJECTIVES = ("Amber", "Ancient", "Azure", "Bold", "Brave", "Bright", "Broad", "Calm", "Clear", "Copper", "Crimson",
-              "Crystal", "Deep", "Dusky", "Early", "Emerald", "Fair", "Gentle", "Golden", "Grand", "Green", "Hidden",
-              "High", "Iron", "Ivory", "Jade", "Little", "Lone", "Lucky", "Misty", "Noble", "Northern", "Old", "Proud",
-              "Quiet", "Rapid", "Royal", "Rustic", "Scarlet", "Secret", "Silent", "Silver", "Stone", "Sunny", "Swift",
-              "Tall", "Velvet", "Wild", "Windy", "Winter")
-NOUNS = ("Anchor", "Arrow", "Aspen", "Bay", "Bear", "Birch", "Bluff", "Brook", "Canyon", "Cedar", "Cliff", "Cloud",
-         "Comet", "Creek", "Crest", "Dune", "Eagle", "Falcon", "Fern", "Field", "Forest", "Fox", "Glade", "Grove",
-         "Harbor", "Hawk", "Heron", "Hill", "Island", "Lake", "Maple", "Meadow", "Mesa", "Moon", "Oak", "Orchard",
-         "Otter", "Peak", "Pine", "Prairie", "Raven", "Reef", "Ridge", "River", "Rock", "Spring", "Star", "Summit",
-         "Valley", "Willow")
-GREEK = ("Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Theta", "Kappa", "Lambda", "Sigma", "Omega", "Nova")
-CUVEES = ("Reserve", "Estate", "Selection", "Classic", "Cuvee", "Vineyard", "Harvest", "Signature", "Heritage",
-          "Blend", "Collection", "Legacy")
-MATERIALS = ("Bamboo", "Brass", "Canvas", "Ceramic", "Copper", "Cotton", "Glass", "Leather", "Linen", "Maple",
-             "Marble", "Oak", "Steel", "Walnut", "Wool")
-ITEMS = ("Basket", "Blender", "Bottle", "Bowl", "Candle", "Chair", "Clock", "Desk", "Fan", "Frame", "Heater",
-         "Jacket", "Kettle", "Lamp", "Mirror", "Mug", "Notebook", "Pillow", "Planter", "Rug", "Shelf", "Speaker",
-         "Stool", "Table", "Teapot", "Toaster", "Towel", "Tray", "Vase", "Wallet")
-
-COUNTRIES = ("Canada", "Mexico", "Brazil", "Chile", "Argentina", "Peru", "France", "Germany", "Spain", "Italy",
-             "Portugal", "Norway", "Sweden", "Japan", "India", "Kenya", "Egypt", "Australia", "New Zealand", "Iceland")
 _FACT_EMPLOYEES = Table("employees", "employee", "employees", "name", "name", "fact", (
     _person("name"),
     _choice("department", "department", DEPARTMENTS, group="departments"),
@@ -249,157 +220,3 @@ DOMAINS = {
 }
 TABLES = {t.name: t for d in DOMAINS.values() for t in d.tables}
 DOMAIN_OF = {t.name: d for d in DOMAINS.values() for t in d.tables}
-
-
-# --- text -------------------------------------------------------------------------------------------------------
-
-
-def row_frames(table: str) -> tuple[str, ...]:
-    return frame_lines(f"{TEMPLATES}/rows/{table}.j2")
-
-
-def keyed_lines(name: str) -> dict[str, str]:
-    """A ``<key> | <text>`` template as a dict (condition phrases, question frames, answer instructions)."""
-    out = {}
-    for line in frame_lines(f"{TEMPLATES}/{name}.j2"):
-        key, _, text = line.partition(" | ")
-        out[key.strip()] = text.strip()
-    return out
-
-
-def condition_frames(table: str) -> dict[tuple[str, str], str]:
-    """(column, op) -> phrase, for the conditions a question can put on ``table``."""
-    return {tuple(k.split()): v for k, v in keyed_lines(f"conditions/{table}").items()}
-
-
-def value_pattern(col: Column) -> str:
-    """A regex that matches exactly the values ``col`` can render."""
-    if col.kind == "person":
-        return rf"{WORD} {WORD}"
-    if col.kind == "city":
-        return rf"{WORD}(?: {WORD})*"
-    if col.kind == "words":
-        return " ".join([WORD] * len(col.words))
-    if col.kind == "code":
-        return "".join(r"\d" if c == "#" else "[A-Z]" if c == "@" else re.escape(c) for c in col.code)
-    if col.kind == "choice":
-        return "|".join(re.escape(v) for v in sorted(col.values, key=len, reverse=True))
-    return r"\d{1,3}(?:,\d{3})*" if col.grouped else r"\d+"
-
-
-def render_value(col: Column, value: int | str) -> str:
-    return f"{value:,}" if col.kind == "int" and col.grouped else str(value)
-
-
-def parse_value(col: Column, text: str) -> int | str:
-    return int(text.replace(",", "")) if col.kind == "int" else text
-
-
-@functools.lru_cache(maxsize=None)
-def row_regexes(table: str) -> tuple[re.Pattern[str], ...]:
-    t = TABLES[table]
-    fill = {c.name: value_pattern(c) for c in t.columns}
-    return tuple(frame_regex(f, fill) for f in row_frames(table))
-
-
-def sentence(table: Table, row: dict, rng: random.Random) -> str:
-    """One row as one sentence, in a phrasing chosen for this row."""
-    frame = rng.choice(row_frames(table.name))
-    return render_frame(frame, **{c.name: render_value(c, row[c.name]) for c in table.columns})
-
-
-# --- values -----------------------------------------------------------------------------------------------------
-
-
-class Pools:
-    """Per-sample name and city pools from a seeded Faker (``faker`` is pinned exactly: its output is data).
-
-    Names are a uniform sample, drawn by the seeded instance, of the locale's own first- and last-name lists (one
-    call, not thousands of weighted draws); cities come from the locale's city formats."""
-
-    def __init__(self, rng: random.Random, firsts: int = 400, lasts: int = 500, cities: int = 150):
-        from faker import Faker
-        from faker.providers.person import Provider as PersonProvider
-
-        fake = Faker("en_US")
-        fake.seed_instance(rng.getrandbits(64))
-        person = next(pr for pr in fake.providers if isinstance(pr, PersonProvider))
-        word = re.compile(WORD)
-        self.first = tuple(fake.random_sample(tuple(n for n in person.first_names if word.fullmatch(n)), firsts))
-        self.last = tuple(fake.random_sample(tuple(n for n in person.last_names if word.fullmatch(n)), lasts))
-        self.city = _unique(fake.city, cities, rf"{WORD}(?: {WORD})*")
-
-
-def _unique(draw, n: int, pattern: str) -> tuple[str, ...]:
-    out: dict[str, None] = {}
-    rx = re.compile(pattern)
-    for _ in range(n * 40):
-        v = draw()
-        if rx.fullmatch(v):
-            out[v] = None
-            if len(out) == n:
-                break
-    return tuple(out)
-
-
-def random_value(col: Column, pools: Pools, rng: random.Random) -> int | str:
-    """Any value of ``col`` (keys excepted: those come from :class:`Keys`)."""
-    if col.kind == "person":
-        return f"{rng.choice(pools.first)} {rng.choice(pools.last)}"
-    if col.kind == "city":
-        return rng.choice(pools.city)
-    if col.kind == "words":
-        return " ".join(rng.choice(pools.last if w == ("last",) else w) for w in col.words)
-    if col.kind == "code":
-        return "".join(str(rng.randrange(10)) if c == "#" else chr(65 + rng.randrange(26)) if c == "@" else c
-                       for c in col.code)
-    if col.kind == "choice":
-        return rng.choice(col.values)
-    return col.lo + col.step * rng.randrange(col.grid())
-
-
-class Keys:
-    """Never-repeated key values of one table; ``fresh`` returns None once the table has no more."""
-
-    def __init__(self, col: Column, pools: Pools, rng: random.Random):
-        self.col, self.pools, self.rng = col, pools, rng
-        self.used: set[str] = set()  # membership only
-        self._left = list(col.values) if col.kind == "choice" else None
-        if self._left is not None:
-            rng.shuffle(self._left)
-
-    def fresh(self) -> str | None:
-        if self._left is not None:
-            while self._left:
-                v = self._left.pop()
-                if v not in self.used:
-                    self.used.add(v)
-                    return v
-            return None
-        for _ in range(200):
-            v = random_value(self.col, self.pools, self.rng)
-            if v not in self.used:
-                self.used.add(v)
-                return v
-        return None
-
-
-def satisfying(col: Column, op: str, value, want: bool, rng: random.Random):
-    """A value of ``col`` for which ``<col> <op> <value>`` is ``want``, or None if there is none."""
-    if op == "=":
-        if want:
-            return value
-        others = [v for v in col.values if v != value]
-        return rng.choice(others) if others else None
-    k = (value - col.lo) // col.step  # the threshold's grid index
-    if (op == ">") == want:  # need > value (or, failing "<", >= value)
-        lo = k + 1 if op == ">" else k
-        hi = col.grid() - 1
-    else:  # need < value (or, failing ">", <= value)
-        lo, hi = 0, (k - 1 if op == "<" else k)
-    return None if lo > hi else col.lo + col.step * rng.randint(lo, hi)
-
-
-def holds(row: dict, column: str, op: str, value) -> bool:
-    v = row[column]
-    return v == value if op == "=" else v > value if op == ">" else v < value

@@ -3,13 +3,16 @@
 The rows are parsed out of ``input`` with the frames' own patterns (the schema and the template lines are shared
 with the generator; the query parser, the SQL and the engine are not: the generator runs polars, this runs the
 standard library's sqlite3). The query comes from the question text alone; the SQL runs over *every* row in the
-context, distractors included, so a distractor that changed the answer would show up as a disagreement.
+context, distractors included, so a distractor that changed the answer would show up as a disagreement. The
+needles it reports are the rows the query reads and, for join, every main-table row that only the joined-table
+condition excludes (with the joined row it points to), so an excluded row the generator did not record fails.
 
 Problems reported: a sentence in the context that no frame reads, one that two tables read, a row whose key
-repeats, a tie for an extreme asked by key. The requested density and position are not in the input; only when
-the sample's request is readable does the oracle read it (params and target depth), for these two checks only,
-never for the answer: measured density within
-:func:`~lcgen.generators.holistic_queries.density_tolerance`, and the relevant rows laid out as the position says.
+repeats, a tie for an extreme asked by key. The requested length, density and position are not in the input; only
+when the sample's request is readable does the oracle read it (params, target length and depth), for these checks
+only, never for the answer: a sample shorter than its target, measured density within
+:func:`~lcgen.generators._holistic_layout.density_tolerance`, and the relevant rows laid out as the position says.
+:func:`measure` gives what it measures of the figures ``meta`` records (relevant tokens, density, excluded rows).
 """
 
 from __future__ import annotations
@@ -18,19 +21,13 @@ import functools
 import json
 import re
 import sqlite3
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from lcgen.frames import frame_regex
-from lcgen.generators._tables import (
-    DOMAIN_OF,
-    TABLES,
-    condition_frames,
-    keyed_lines,
-    parse_value,
-    row_regexes,
-    value_pattern,
-)
-from lcgen.generators.holistic_queries import CTX_CLOSE, CTX_OPEN, density_tolerance
+from lcgen.generators._holistic_layout import CTX_CLOSE, CTX_OPEN, density_tolerance
+from lcgen.generators._tables import DOMAIN_OF, TABLES
+from lcgen.generators._tables_text import condition_frames, keyed_lines, parse_value, row_regexes, value_pattern
 from lcgen.oracle import OracleInput, OracleResult
 from lcgen.registry import oracle
 
@@ -52,8 +49,52 @@ _FILL = {
 }
 
 
+@dataclass
+class _Context:
+    """What the oracle reads off a sample: its units, the query, the rows in sqlite3, and where the needles are."""
+
+    units: list[tuple[int, str]]
+    query: dict
+    db: sqlite3.Connection
+    span: tuple[int, int]  # the context, <records> to </records>
+    inner_end: int  # where the last unit ends
+    relevant: list[int]  # offsets of the rows the query reads
+    excluded: list[tuple[int, int]]  # join: (main row, joined row) that only the joined-table condition excludes
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def needles(self) -> list[int]:
+        """The rows the generator placed, in the order it records their depths: the relevant ones, then (join) the
+        excluded ones with the joined rows they point to, each in text order."""
+        return self.relevant + sorted({o for pair in self.excluded for o in pair})
+
+
+# Once lcgen.oracle's result has a `measured` field, validate compares what is measured here with meta.
+_RESULT_FIELDS = OracleResult.__dataclass_fields__
+
+
 @oracle("holistic-queries")
 def solve(sample: OracleInput) -> OracleResult:
+    ctx = _read(sample)
+    problems = ctx.problems
+    answer, answers = _answer(ctx.db, ctx.query, problems)
+    measured = _measure(sample.token_index, ctx)
+    if sample.request is not None:
+        _check_request(sample, ctx, measured, problems)
+    extra = {"measured": measured} if "measured" in _RESULT_FIELDS else {}
+    return OracleResult(answer=answer, answers=answers, needle_offsets=ctx.needles, anchor=_anchor(sample, ctx),
+                        context_span=ctx.span, unit_offsets=[o for o, _ in ctx.units], problems=problems, **extra)
+
+
+def measure(sample: OracleInput) -> dict:
+    """What meta records of the relevant rows, measured on the text: ``relevant_tokens`` (from each relevant row's
+    first token to the next row's), ``density_measured`` (those over the context's tokens, ``<records>`` to
+    ``</records>``, rounded to six decimals) and ``join_excluded`` (join: main-table rows only the joined-table
+    condition excludes; None otherwise)."""
+    return _measure(sample.token_index, _read(sample))
+
+
+def _read(sample: OracleInput) -> _Context:
     text, variant = sample.input, sample.variant
     start, end = text.index(CTX_OPEN), text.rindex(CTX_CLOSE.strip()) + len(CTX_CLOSE.strip())
     inner_start, inner_end = start + len(CTX_OPEN), end - len(CTX_CLOSE)
@@ -81,12 +122,9 @@ def solve(sample: OracleInput) -> OracleResult:
         names = ", ".join(f'"{c}"' for c in values)
         db.execute(f'INSERT INTO "{name}" ({names}, _pos) VALUES ({", ".join("?" * (len(values) + 1))})',
                    [*values.values(), offset])
-    answer, answers = _answer(db, q, problems)
     relevant = sorted(p for (p,) in db.execute(_relevant_sql(q)))
-    if sample.request is not None:
-        _check_request(sample, units, relevant, (start, end), inner_end, q, problems)
-    return OracleResult(answer=answer, answers=answers, needle_offsets=relevant, anchor=None,
-                        context_span=(start, end), unit_offsets=[o for o, _ in units], problems=problems)
+    excluded = sorted(db.execute(_excluded_sql(q))) if q["variant"] == "join" else []
+    return _Context(units, q, db, (start, end), inner_end, relevant, excluded, problems)
 
 
 def _units(text: str, lo: int, hi: int, problems: list[str]) -> list[tuple[int, str]]:
@@ -224,6 +262,20 @@ def _relevant_sql(q: dict) -> str:
     return f"SELECT f._pos FROM {src}{where} UNION SELECT d._pos FROM {src}{where}"
 
 
+def _excluded_sql(q: dict) -> str:
+    """(main row, joined row) offsets of the join's main-table rows that meet their own conditions and join a
+    present row failing the joined-table condition: the rows that condition alone keeps out of the answer."""
+    src, alias = _source(q)
+    own, joined = _conditions(q, alias, on_main=True), _conditions(q, alias, on_main=False)
+    return f"SELECT f._pos, d._pos FROM {src} WHERE {own + ' AND ' if own else ''}NOT ({joined})"
+
+
+def _conditions(q: dict, alias: dict[str, str], on_main: bool) -> str:
+    """The query's conditions on its main table (or on the joined one) as inline SQL; empty when there are none."""
+    where, args = _where(dict(q, conds=[c for c in q["conds"] if (c[0] == q["table"]) == on_main]), alias)
+    return _inline(where, args).removeprefix(" WHERE ")
+
+
 def _inline(where: str, args: list) -> str:
     for a in args:
         lit = str(a) if isinstance(a, int) else "'" + str(a).replace("'", "''") + "'"
@@ -231,26 +283,53 @@ def _inline(where: str, args: list) -> str:
     return where
 
 
-def _check_request(sample: OracleInput, units, relevant, span, inner_end, q, problems) -> None:
-    """Density and position against the request (this check's only use of it)."""
-    params, index = sample.request.params, sample.token_index
-    first, last = (int(x) for x in index.tokens_at(list(span)))
-    ctx = last - first
-    starts = index.tokens_at([o for o, _ in units] + [inner_end]).tolist()
-    length = {o: starts[i + 1] - starts[i] for i, (o, _) in enumerate(units)}
-    rel_tokens = sum(length[o] for o in relevant)
+def _token_layout(index, ctx: _Context) -> tuple[int, int, list[int], dict[int, int]]:
+    """The context's first token and token count, each unit's first token (and the end's), each unit's tokens."""
+    first, last = (int(x) for x in index.tokens_at(list(ctx.span)))
+    starts = index.tokens_at([o for o, _ in ctx.units] + [ctx.inner_end]).tolist()
+    length = {o: starts[i + 1] - starts[i] for i, (o, _) in enumerate(ctx.units)}
+    return first, last - first, starts, length
+
+
+def _measure(index, ctx: _Context) -> dict:
+    _, ctx_tokens, _, length = _token_layout(index, ctx)
+    rel_tokens = sum(length[o] for o in ctx.relevant)
+    return {"relevant_tokens": rel_tokens, "density_measured": round(rel_tokens / max(ctx_tokens, 1), 6),
+            "join_excluded": len({f for f, _ in ctx.excluded}) if ctx.query["variant"] == "join" else None}
+
+
+def _anchor(sample: OracleInput, ctx: _Context) -> int | None:
+    """The needle that must sit at the sample's depth: the relevant row nearest to it (None, the nearest needle,
+    when every needle is relevant or the request is unreadable)."""
+    if not ctx.excluded or sample.request is None or not ctx.relevant:
+        return None
+    first, ctx_tokens, _, _ = _token_layout(sample.token_index, ctx)
+    tokens = sample.token_index.tokens_at(ctx.relevant).tolist()
+    target = sample.request.target_depth
+    nearest = min(range(len(tokens)), key=lambda i: abs(100.0 * (tokens[i] - first) / ctx_tokens - target))
+    return ctx.needles.index(ctx.relevant[nearest])
+
+
+def _check_request(sample: OracleInput, ctx: _Context, measured: dict, problems: list[str]) -> None:
+    """Length, density and position against the request (this check's only use of it)."""
+    params, index, relevant, units = sample.request.params, sample.token_index, ctx.relevant, ctx.units
+    target = sample.request.target_length
+    if target and index.n_tokens < target:
+        problems.append(f"the sample has {index.n_tokens:,} tokens, {target - index.n_tokens:,} short of its target "
+                        f"{target:,}: its density and depths are shares of a context other than the one asked for")
+    first, ctx_tokens, starts, length = _token_layout(index, ctx)
     if params["density"]:
-        step = params["fanout"] + 1 if q["variant"] == "join" else 1
+        step = params["fanout"] + 1 if ctx.query["variant"] == "join" else 1
         tol = density_tolerance(params["density"], bool(params["relevant"]),
-                                step * max(length[o] for o in relevant), ctx)
-        if abs(rel_tokens / ctx - params["density"]) > tol + 1e-9:
-            problems.append(f"density {rel_tokens / ctx:.4f} is off the requested {params['density']:g} by more "
-                            f"than {tol:.4f}")
+                                step * max(length[o] for o in relevant), ctx_tokens)
+        density = measured["relevant_tokens"] / ctx_tokens
+        if abs(density - params["density"]) > tol + 1e-9:
+            problems.append(f"density {density:.4f} is off the requested {params['density']:g} by more than {tol:.4f}")
     index_of = {o: i for i, (o, _) in enumerate(units)}
     at = [index_of[o] for o in relevant]
     n, m = len(at), len(units)
-    unit = 100.0 * max(length.values()) / ctx
-    depth = {o: 100.0 * (starts[index_of[o]] - first) / ctx for o in relevant}
+    unit = 100.0 * max(length.values()) / ctx_tokens
+    depth = {o: 100.0 * (starts[index_of[o]] - first) / ctx_tokens for o in relevant}
     position = params["position"]
     if position == "begin" and at != list(range(n)):
         problems.append("position begin: the relevant rows are not one block at the start")
@@ -259,7 +338,7 @@ def _check_request(sample: OracleInput, units, relevant, span, inner_end, q, pro
     elif position == "bimodal" and at != list(range((n + 1) // 2)) + list(range(m - n // 2, m)):
         problems.append("position bimodal: the relevant rows are not two blocks, one at each end")
     elif position == "middle":
-        centre = (depth[relevant[0]] + 100.0 * (starts[at[-1] + 1] - first) / ctx) / 2
+        centre = (depth[relevant[0]] + 100.0 * (starts[at[-1] + 1] - first) / ctx_tokens) / 2
         if at != list(range(at[0], at[0] + n)) or abs(centre - 50.0) > unit:
             problems.append(f"position middle: the relevant block is centred at {centre:.2f}%, not 50%")
     elif position == "uniform":

@@ -54,6 +54,19 @@ def step_of(variant, fanout):
     return fanout + 1 if variant == "join" else 1
 
 
+def relevant_offsets(row):
+    """The relevant rows' offsets: the needles recorded first (join records after them the rows only the joined
+    condition excludes, with the joined rows they point to)."""
+    m = meta(row)
+    return m["needle_offsets"][: m["relevant"]]
+
+
+def extra_needles(row):
+    """Join: the excluded main-table rows and the joined rows they point to (one per --fanout of them)."""
+    m = meta(row)
+    return m["join_excluded"] + m["join_excluded"] // m["fanout"] if row["variant"] == "join" else 0
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("position", POSITIONS)
 def test_grid_of_knobs_agrees_with_the_oracle(variant, position):
@@ -74,7 +87,7 @@ def test_grid_of_knobs_agrees_with_the_oracle(variant, position):
         m = meta(row)
         assert m["position"] == position and m["predicates"] == predicates
         if mode in ("relevant", "both"):
-            assert m["relevant"] == relevant == len(row["depth"])
+            assert m["relevant"] == relevant == len(row["depth"]) - extra_needles(row)
         if mode == "density":
             assert abs(m["density_measured"] - 0.25) <= m["density_tolerance"]
 
@@ -119,7 +132,7 @@ def test_relevant_means_rows_that_change_the_answer(variant):
     for n in ([3, 6, 30] if variant == "join" else [3, 5, 40]):
         row = make_row(variant, relevant=n, groups=3, fanout=2, predicates=1, length=4000)
         assert_valid(row)
-        assert len(row["depth"]) == n == meta(row)["relevant"]
+        assert len(row["depth"]) - extra_needles(row) == n == meta(row)["relevant"]
 
 
 @pytest.mark.parametrize("domain", ["company", "retail", "aviation", "wine"])
@@ -137,7 +150,7 @@ def _relevant_tokens(row):
     tok = get_tokenizer(TOK)
     text, m = row["input"], meta(row)
     index = tok.index(text)
-    offsets = m["needle_offsets"]
+    offsets = relevant_offsets(row)
     ends = [text.index(".", o) + 1 for o in offsets]
     starts_t, ends_t = index.tokens_at(offsets), index.tokens_at(ends)
     first, last = index.tokens_at(m["context_span"])
@@ -188,7 +201,8 @@ def test_position_is_measured_in_tokens(position):
 
 def _parse_all(row):
     """(table, values, offset) of every row in the context, via the frames' own patterns."""
-    from lcgen.generators._tables import TABLES, parse_value, row_regexes
+    from lcgen.generators._tables import TABLES
+    from lcgen.generators._tables_text import parse_value, row_regexes
 
     text, m = row["input"], meta(row)
     lo, hi = m["context_span"][0] + len("<records>"), m["context_span"][1] - len(" </records>")
@@ -222,7 +236,7 @@ def test_no_duplicates_and_distractors_never_change_the_answer(variant):
         rows = _parse_all(row)
         keys = [(name, values[_key(name)]) for name, values, _ in rows]
         assert len(keys) == len(set(keys))  # no row twice, anywhere
-        relevant = set(m["needle_offsets"])
+        relevant = set(relevant_offsets(row))
         assert relevant <= {o for _, _, o in rows}
         mine = [r for r in rows if r[2] in relevant]
         others = [r for r in rows if r[2] not in relevant]
@@ -324,7 +338,8 @@ def test_oracle_catches_planted_faults():
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_distractor_is_checked_against_the_query(registered, variant):
     """The filler checks each row it makes: thousands pass, and a row the query would read is refused."""
-    from lcgen.generators._tables import TABLES, parse_value, row_regexes
+    from lcgen.generators._tables import TABLES
+    from lcgen.generators._tables_text import parse_value, row_regexes
 
     gen, _ = registered
     p = gen.HolisticQueriesParams(predicates=2, relevant=6 if variant == "join" else 5)
