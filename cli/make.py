@@ -98,6 +98,7 @@ def family_command(spec: FamilySpec) -> click.Command:
         overrides = {f.name: kw.pop(f.name) for f in dataclasses.fields(spec.params) if kw.get(f.name) is not None}
         for f in dataclasses.fields(spec.params):
             kw.pop(f.name, None)
+        kw.setdefault("depths", [0.0])  # a family without depth: every sample at 0, recorded as such
         given = sys.argv[sys.argv.index(spec.name) + 1:] if spec.name in sys.argv else []
         run_make(spec.name, overrides=overrides, command=recorded_command(spec.name, given), **kw)
 
@@ -110,8 +111,6 @@ def family_command(spec: FamilySpec) -> click.Command:
                      help="Seed of the whole run, 0 to 2^63-1."),
         click.Option(["--variants"], default=None, metavar="A,B",
                      help=f"Variants to make (default: all): {', '.join(spec.variant_names())}."),
-        click.Option(["--depths"], type=DepthList(), default="0,25,50,75,100", show_default=True,
-                     help="Needle depths, percent of context tokens before the needle."),
         click.Option(["--samples"], type=click.IntRange(1, 100_000), default=1, show_default=True,
                      help="Samples per (variant, length, depth)."),
         click.Option(["--tokenizer"], default="cl100k_base", show_default=True,
@@ -122,10 +121,14 @@ def family_command(spec: FamilySpec) -> click.Command:
         click.Option(["--workers"], type=click.IntRange(0, 256), default=0, show_default=True,
                      help="Worker processes; 0 = one per CPU core. Output bytes do not depend on it."),
     ]
+    if spec.depth_of is not None:
+        params.insert(3, click.Option(["--depths"], type=DepthList(), default="0,25,50,75,100", show_default=True,
+                                      help=f"Depths of the {spec.depth_of}: percent of the context's tokens before "
+                                           "it."))
     if spec.uses_haystack:
         sources = "procedural, files:PATH, hf:REPO[:CONFIG]:COLUMN[@REV]"
         params.append(click.Option(["--haystack"], default="procedural", show_default=True,
-                                   help=f"Text to hide needles in: {sources}."))
+                                   help=f"Filler text around the {spec.depth_of or 'task'}s: {sources}."))
         params.append(click.Option(["--allow-repeat"], is_flag=True,
                                    help="Let a corpus smaller than a sample repeat its sentences (recorded in meta "
                                         "and the card); without it such a sample is refused."))
@@ -134,7 +137,7 @@ def family_command(spec: FamilySpec) -> click.Command:
         spec.name,
         params=params,
         callback=run,
-        help=f"{spec.description}\n\nDepth: {spec.depth_meaning}",
+        help=f"{spec.description}\n\nDepth: {spec.depth_meaning}" if spec.depth_of else spec.description,
         short_help=spec.description,
     )
 

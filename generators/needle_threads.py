@@ -19,6 +19,7 @@ from lcgen.errors import ParamError
 from lcgen.params import FamilyParams, param
 from lcgen.registry import family
 from lcgen.render import render
+from lcgen.validators.metrics import needle_threads as needle_threads_metric
 
 _THREAD_VARIANTS = ("threads", "multi_threads", "branched_threads")
 _NOT_MARKERS = "0123456789abcdefABCDEF-\"\\{}:,[] \t\r\n"
@@ -116,7 +117,7 @@ VARIANTS = {
     "needle-threads",
     params=NeedleThreadsParams,
     variants=VARIANTS,
-    version="0.1.0",
+    version="0.2.0",
     papers=("Roberts et al., Needle Threading: Can LLMs Follow Threads through Near-Million-Scale Haystacks?, "
             "ICLR 2025, arXiv:2411.05000",),
     depth_meaning=(
@@ -125,7 +126,7 @@ VARIANTS = {
         "first links, consecutive; branched_threads: the link into the shared final value."
     ),
     answer_format="A bare UUID for single answers; a JSON list of UUID strings for several.",
-    metric="strict = the reply is exactly the UUID or JSON list asked for; partial = share of the UUIDs it contains",
+    metric=needle_threads_metric.score_reply,
 )
 def needle_threads(p: NeedleThreadsParams, variant: str, depth: float, rng: random.Random) -> SamplePlan:
     """Plan one sample of ``variant`` with its anchor needle at ``depth`` percent."""

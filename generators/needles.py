@@ -25,6 +25,7 @@ from lcgen.haystack import Haystack, SentenceUnits, unit_text
 from lcgen.params import FamilyParams, param
 from lcgen.registry import family
 from lcgen.render import render
+from lcgen.validators.metrics import needles as needles_metric
 
 ATTRIBUTES = {
     "en": ("access code", "locker code", "badge number", "archive key", "ticket code", "vault password"),
@@ -88,7 +89,7 @@ def needle_patterns(lang: str) -> list[re.Pattern[str]]:
     "needles",
     params=NeedlesParams,
     variants=VARIANTS,
-    version="0.1.0",
+    version="0.2.0",
     papers=("Li et al., NeedleBench: Can LLMs Do Retrieval and Reasoning in Information-Dense Context?, "
             "arXiv:2407.11963",),
     depth_meaning=(
@@ -97,8 +98,7 @@ def needle_patterns(lang: str) -> list[re.Pattern[str]]:
     ),
     answer_format="The code (retrieval) or full name (reasoning) as written; a JSON list for several.",
     uses_haystack=True,
-    metric="strict = the reply is exactly the code, name or JSON list asked for; partial = share of the items it "
-    "contains",
+    metric=needles_metric.score_reply,
 )
 def needles(p: NeedlesParams, variant: str, depth: float, rng: random.Random, haystack: Haystack) -> SamplePlan:
     """Plan one sample: needle sentences, the question, and haystack filler that never mentions them."""

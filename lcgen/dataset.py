@@ -53,6 +53,7 @@ class DatasetWriter:
         self._rows: list[dict[str, Any]] = []
         self._in_shard = 0
         self._shard = 0
+        self._difficulty = req.spec().difficulty  # meta keys whose distribution the card reports
         folder.mkdir(parents=True, exist_ok=True)
 
     def add(self, row: dict[str, Any], label: str) -> None:
@@ -72,6 +73,13 @@ class DatasetWriter:
         if '"haystack_repeats"' in row["meta"]:  # only samples of an --allow-repeat run that needed it
             st["repeated_samples"] = st.get("repeated_samples", 0) + 1
             st["repeated_sentences"] = st.get("repeated_sentences", 0) + json.loads(row["meta"])["haystack_repeats"]
+        if self._difficulty:
+            meta = json.loads(row["meta"])
+            for name in self._difficulty:
+                counts = st.setdefault("difficulty", {}).setdefault(name, {})
+                if meta.get(name) is not None:  # None: the key does not apply to this variant
+                    value = meta[name] if isinstance(meta[name], str) else json.dumps(meta[name], ensure_ascii=False)
+                    counts[value] = counts.get(value, 0) + 1
         st["answer_bytes"] = max(st["answer_bytes"], len(row["answer"].encode("utf-8")))
         st["input_bytes"] = max(st["input_bytes"], len(row["input"].encode("utf-8")))
         st["content"].update(row_digest(row))
@@ -217,6 +225,25 @@ def content_fingerprint(split_digests: list[tuple[str, str]]) -> str:
 FINGERPRINT_PREFIX = "lcgen content sha256:"
 
 
+def _distribution(counts: dict[str, dict[str, int]]) -> dict[str, str]:
+    """Each difficulty key's values with their sample counts, numbers in numeric order: "1: 12 · 2: 9"."""
+    def order(value: str) -> tuple[int, float, str]:
+        try:
+            return (0, float(value), value)
+        except ValueError:
+            return (1, 0.0, value)
+
+    return {name: " · ".join(f"{v}: {n}" for v, n in sorted(values.items(), key=lambda kv: order(kv[0])))
+            for name, values in counts.items()}
+
+
+def _first_line(fn: Any) -> str:
+    """A declared source's description: its docstring's first line, without the closing full stop."""
+    import inspect
+
+    return (inspect.getdoc(fn) or fn.__name__).splitlines()[0].rstrip(".")
+
+
 def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, Any]],
                 sizes: list[SplitSizes] | None = None) -> str:
     """README.md: YAML header and a body that says how the data was made (cards/README.md.j2).
@@ -243,7 +270,8 @@ def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, 
             "choices": ", ".join(map(str, choices)) if choices else "",
         })
     splits = [
-        {"config": c, "split": s, **st} for (c, s), st in stats.items()
+        {"config": c, "split": s, **st, "difficulty": _distribution(st.get("difficulty", {}))}
+        for (c, s), st in stats.items()
     ]
     body = render(
         "README.md.j2",
@@ -263,6 +291,9 @@ def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, 
         splits=splits,
         papers=list(spec.papers),
         depth_meaning=spec.depth_meaning,
+        depth_of=spec.depth_of,
+        difficulty=list(spec.difficulty),
+        source=_first_line(spec.source) if spec.source else "",
         answer_format=spec.answer_format,
         haystack=_haystack_facts(req),
         repeats={k: sum(st.get(k, 0) for st in stats.values()) for k in ("repeated_samples", "repeated_sentences")},

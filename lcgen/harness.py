@@ -3,7 +3,7 @@ inspect_ai, scored by the folder's own copy of lcgen's metric.
 
 Written into the folder, all from the templates in ``cards/harness/``::
 
-    lcgen_metrics.py                                  byte-for-byte copy of lcgen/metrics.py
+    lcgen_metrics.py                                  the family's metric (lcgen.metrics.shipped_metric_source)
     harness/lm_eval/_lcgen_<family>_base.yaml         settings every task includes (data location, prompt, metrics)
     harness/lm_eval/lcgen_<family>_<config>_<split>.yaml   one task per (config, split)
     harness/lm_eval/lcgen_<family>.yaml               the group of all those tasks
@@ -132,7 +132,7 @@ def write_harness_files(folder: Path, family: str, splits: list[tuple[str, str]]
     location = {"dataset_path": None, "revision": None}
 
     written = [METRICS_FILE]
-    (folder / METRICS_FILE).write_bytes(Path(metrics.__file__).read_bytes())
+    _write(folder, METRICS_FILE, metrics.shipped_metric_source(family))
 
     budgets: OrderedDict[str, dict[str, int]] = OrderedDict()
     tasks = []

@@ -102,6 +102,10 @@ class MakeRequest:
             raise ParamError(f"--haystack: {spec.name} makes its own context and takes no haystack")
         if self.allow_repeat and not spec.uses_haystack:
             raise ParamError(f"--allow-repeat: {spec.name} makes its own context and takes no haystack")
+        if spec.depth_of is None and tuple(self.depths) == tuple(DEFAULT_DEPTHS):
+            self.depths = [0.0]  # the default grid means nothing to a family without depth
+        if spec.depth_of is None and list(self.depths) != [0.0]:
+            raise ParamError(f"--depths: {spec.name} places nothing at a depth and takes no --depths")
         for d in self.depths:
             if not 0.0 <= d <= 100.0:
                 raise ParamError(f"--depths: {d:g} is outside 0-100")
@@ -110,7 +114,9 @@ class MakeRequest:
         if self.samples < 1:
             raise ParamError(f"--samples: {self.samples} must be at least 1")
         for v in self.variant_list():
-            build_params(spec.params, spec.variants[v], self.overrides)
+            params = build_params(spec.params, spec.variants[v], self.overrides)
+            if spec.check is not None:
+                spec.check(params, list(self.lengths) or [None])
         get_tokenizer(self.tokenizer)
         if spec.uses_haystack:
             from .haystack import get_haystack
@@ -180,7 +186,7 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
         "target_length": spec.length or 0,
         "tokenizer": tok.name,
         "tokenizer_hash": tok.vocab_hash,
-        "depth": [round(d, 6) for d in built.depths],
+        "depth": [round(d, 6) for d in built.depths] if fam.depth_of else [],
         "target_depth": spec.depth,
         "seed": spec.seed,
         "meta": json.dumps(meta, sort_keys=True, separators=(",", ":")),

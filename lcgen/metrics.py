@@ -1,106 +1,122 @@
-"""Per-family metrics, self-contained on purpose (standard library only).
+"""Scoring a reply: each family's own metric, found through the registry (see ``lcgen.validators.metrics``).
 
-This file is also copied into every dataset folder as ``lcgen_metrics.py``, so the lm-evaluation-harness and
-inspect_ai task files shipped with a dataset score it exactly as ``lcgen score`` does, with or without lcgen
-installed. Each metric returns ``strict`` (the answer in exactly the requested format) and ``partial`` (per-item
-credit, or the right answer found in a looser reply).
+The same function a dataset folder ships as ``lcgen_metrics.py`` (:func:`shipped_metric_source`), so the
+lm-evaluation-harness and inspect_ai task files score exactly as ``lcgen score`` does, with or without lcgen.
 """
 
 from __future__ import annotations
 
-import json
-import re
+import ast
+import functools
+import importlib
+import inspect
+from typing import Any
 
-_BOXED = re.compile(r"\\boxed\{")
-_FENCE = re.compile(r"^```[\w-]*\n?|\n?```$")
+from .registry import families
 
-
-def last_boxed(text: str) -> str | None:
-    """The content of the last ``\\boxed{...}`` (braces balanced), without ``\\text{}`` wrappers."""
-    starts = [m.end() for m in _BOXED.finditer(text)]
-    if not starts:
-        return None
-    i = start = starts[-1]
-    depth = 1
-    while i < len(text) and depth:
-        depth += {"{": 1, "}": -1}.get(text[i], 0)
-        i += 1
-    if depth:
-        return None
-    inner = text[start : i - 1]
-    inner = re.sub(r"\\text\{([^{}]*)\}", r"\1", inner)
-    return " ".join(inner.replace("\\", "").split())
+METRICS = ("strict", "partial")  # every family's metric returns both, in [0, 1], strict never above partial
 
 
-def _clean(text: str) -> str:
-    text = _FENCE.sub("", text.strip()).strip()
-    return text.strip().strip('"').strip("'").strip()
+def score(task: str, variant: str, answer: str, answers: list[str], prediction: Any) -> dict[str, float]:
+    """Score one prediction for a sample of family ``task``. Total: a reply that is not text scores as none."""
+    reply = prediction if isinstance(prediction, str) else ""
+    return families.get(task).metric(reply, answer, list(answers), variant)
 
 
-def _json_list(text: str) -> list[str] | None:
-    """The reply's JSON list, items as text; None if there is none. Any reply is safe: nesting too deep for the
-    parser (``[[[[...``) and integers past Python's digit limit are no list, not an exception."""
-    cleaned = _FENCE.sub("", text.strip()).strip()
-    for candidate in (cleaned, cleaned[cleaned.find("[") : cleaned.rfind("]") + 1] if "[" in cleaned else ""):
-        try:
-            value = json.loads(candidate)
-            if isinstance(value, list):
-                return [str(x) for x in value]
-        except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
-            continue
-    return None
+def shipped_metric_source(family: str) -> str:
+    """``lcgen_metrics.py`` for a dataset of ``family``: the family's metric module, with what it imports from its
+    sibling helper modules inlined (only the definitions it uses), and a ``score(task, ...)`` entry point.
 
-
-def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s-]", " ", text.lower()).split())
-
-
-def score_list(answers: list[str], prediction: str) -> dict[str, float]:
-    """Strict: the reply is exactly the JSON list asked for. Partial: the share of items it contains."""
-    got = _json_list(prediction)
-    strict = float(got is not None and got == list(answers))
-    if got is not None:
-        hits = sum(1 for a in answers if a in got)
-    else:
-        hits = sum(1 for a in answers if a in prediction)
-    return {"strict": strict, "partial": hits / len(answers) if answers else 0.0}
-
-
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-
-
-def score_text(answer: str, prediction: str) -> dict[str, float]:
-    """Strict: the reply is the answer alone. Partial: the answer appears in the reply (a number as a number,
-    so "12" is not found inside "2012")."""
-    strict = float(_clean(prediction) == answer)
-    if _NUMBER.fullmatch(answer):
-        value = float(answer.replace(",", ""))
-        found = any(float(n.replace(",", "")) == value for n in _NUMBER.findall(prediction) if n.strip(","))
-    else:
-        found = answer in prediction or _norm(answer) in _norm(prediction)
-    return {"strict": strict, "partial": float(strict or found)}
-
-
-def score_boxed(answers: list[str], prediction: str) -> dict[str, float]:
-    """Strict: the last \\boxed{} holds exactly the answer. Partial: the same, ignoring case and punctuation."""
-    boxed = last_boxed(prediction)
-    if boxed is None or not answers:
-        return {"strict": 0.0, "partial": 0.0}
-    gold = answers[0]
-    return {"strict": float(boxed == gold), "partial": float(_norm(boxed) == _norm(gold))}
-
-
-def score(task: str, variant: str, answer: str, answers: list[str], prediction: str) -> dict[str, float]:
-    """Score one prediction against a sample's ``answer``/``answers`` the way its family defines.
-
-    Total on any prediction: whatever a model or harness returns scores in [0, 1] (a non-text reply as no reply).
+    It depends on nothing but that module and those definitions, so it changes only when this family's metric does.
     """
-    prediction = prediction if isinstance(prediction, str) else ""
-    if answer.startswith("\\boxed{"):
-        return score_boxed(answers, prediction)
-    if answer.startswith("["):
-        return score_list(answers, prediction)
-    return score_text(answer, prediction)
+    fn = families.get(family).metric
+    return _compose(family, fn.__name__, fn.__module__)
 
 
-METRICS = ("strict", "partial")
+@functools.lru_cache(maxsize=16)
+def _compose(family: str, function: str, module_name: str) -> str:
+    from .render import render
+
+    module = importlib.import_module(module_name)
+    tree = ast.parse(inspect.getsource(module))
+    package = module_name.rpartition(".")[0]
+    docstring = ast.get_docstring(tree) or ""
+    imports: list[str] = []
+    body: list[str] = []
+    borrowed: dict[str, list[str]] = {}  # sibling module -> names the family module takes from it
+    source = inspect.getsource(module)
+    for node in tree.body:
+        if _is_docstring(node) or _is_future(node):
+            continue
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            borrowed.setdefault(node.module or "", []).extend(a.name for a in node.names)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            imports.append(ast.get_source_segment(source, node) or "")
+        else:
+            body.append(_segment(source, node))
+    helpers: list[str] = []
+    for sibling, names in borrowed.items():
+        more_imports, definitions = _needed(f"{package}.{sibling}", tuple(names))
+        imports += more_imports
+        helpers += definitions
+    return render("harness/lcgen_metrics.py.j2", package="lcgen.cards", family=family, docstring=docstring,
+                  imports=sorted(set(imports)), helpers=helpers, body=body, function=function)
+
+
+def _needed(module_name: str, names: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The import lines and top-level definitions of ``module_name`` that ``names`` need, in source order."""
+    module = importlib.import_module(module_name)
+    source = inspect.getsource(module)
+    tree = ast.parse(source)
+    defined: dict[str, ast.stmt] = {}
+    imported: dict[str, ast.stmt] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            defined[node.name] = node
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    defined[t.id] = node
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and not _is_future(node):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                raise ValueError(f"{module_name}: a shipped metric helper may import only the standard library")
+            for a in node.names:
+                imported[(a.asname or a.name).split(".")[0]] = node
+    missing = [n for n in names if n not in defined]
+    if missing:
+        raise ValueError(f"{module_name} defines no {', '.join(missing)}")
+    wanted: set[int] = set()
+    used_imports: set[int] = set()
+    todo = list(names)
+    while todo:
+        node = defined[todo.pop()]
+        if id(node) in wanted:
+            continue
+        wanted.add(id(node))
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                if sub.id in defined and id(defined[sub.id]) not in wanted:
+                    todo.append(sub.id)
+                elif sub.id in imported:
+                    used_imports.add(id(imported[sub.id]))
+    imports = [_segment(source, n) for n in tree.body if id(n) in used_imports]
+    definitions = [_segment(source, n) for n in tree.body if id(n) in wanted]
+    return imports, definitions
+
+
+def _segment(source: str, node: ast.stmt) -> str:
+    """A statement's source with its decorators and any comment lines right above it."""
+    lines = source.splitlines()
+    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
+    while first > 0 and lines[first - 1].lstrip().startswith("#"):
+        first -= 1
+    return "\n".join(lines[first : node.end_lineno])
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+def _is_future(node: ast.stmt) -> bool:
+    return isinstance(node, ast.ImportFrom) and node.module == "__future__"

@@ -43,3 +43,4 @@ class OracleResult:
     context_span: tuple[int, int]
     unit_offsets: list[int] = field(default_factory=list)  # starts of context units, for the depth tolerance
     problems: list[str] = field(default_factory=list)
+    measured: dict[str, Any] = field(default_factory=dict)  # what meta records that the oracle measures too

@@ -292,7 +292,7 @@ def render_card(folder: Path, splits: list[SplitFacts], family: str, data_versio
     preamble, sections = _sections(body)
     try:
         spec = families.get(family)
-        papers, metric = list(spec.papers), spec.metric
+        papers, metric = list(spec.papers), spec.metric_description
     except UnknownNameError:
         papers, metric = [], ""
     depths = sorted({d for s in splits for _, d in s.cells})
@@ -329,6 +329,7 @@ def render_card(folder: Path, splits: list[SplitFacts], family: str, data_versio
 def coverage_png(splits: list[SplitFacts], family: str) -> bytes:
     """Samples per (target length, target depth), one panel per config; the same bytes for the same counts."""
     from .figures import length_depth_png
+    from .score import depth_axis
 
     configs: dict[str, Counter] = {}
     for s in splits:
@@ -343,7 +344,7 @@ def coverage_png(splits: list[SplitFacts], family: str) -> bytes:
         colorbar="samples",
         cell_text=lambda v: f"{int(v)}",
         x_label="target length (tokens)",
-        y_label="target depth",
+        y_label=f"target {depth_axis(family)}",
         integer_colorbar=True,
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import importlib.util
+import inspect
 import pkgutil
 import re
 from collections.abc import Callable
@@ -77,17 +78,25 @@ class FamilySpec:
     params: type[FamilyParams]
     variants: dict[str, dict[str, Any]]
     plan: Callable[..., Any]
+    metric: Callable[[str, str, list[str], str], dict[str, float]]  # (reply, answer, answers, variant)
     version: str
     description: str
     papers: tuple[str, ...] = ()
     template_dir: str = ""
     depth_meaning: str = ""
+    depth_of: str | None = "needle"  # what a depth places ("relevant row", ...); None: the family has no depth
     answer_format: str = ""
     uses_haystack: bool = False  # takes --haystack; plan() gets a `haystack=` keyword
     unbounded_split: Callable[[Any], str] | None = None  # set: --len may be omitted (context = needles alone)
-    metric: str = ""
     difficulty: tuple[str, ...] = ()  # meta keys `lcgen score` breaks results down by
     source: Callable[[Any], Any] | None = None  # set: the oracle gets source(SampleSpec) besides `input`
+    check: Callable[[Any, list[int | None]], None] | None = None  # pre-flight: (params, lengths) -> raise ParamError
+
+    @property
+    def metric_description(self) -> str:
+        """What the metric rewards, from its docstring (the card and ``lcgen list`` show it)."""
+        doc = inspect.getdoc(self.metric) or ""
+        return " ".join(doc.split("\n\n")[0].split())
 
     def variant_names(self) -> list[str]:
         return list(self.variants)
@@ -111,22 +120,28 @@ def family(
     *,
     params: type[FamilyParams],
     variants: dict[str, dict[str, Any]],
+    metric: Callable[[str, str, list[str], str], dict[str, float]],
     version: str,
     papers: tuple[str, ...] = (),
     depth_meaning: str = "",
+    depth_of: str | None = "needle",
     answer_format: str = "",
     uses_haystack: bool = False,
     unbounded_split: Callable[[Any], str] | None = None,
-    metric: str = "",
     difficulty: tuple[str, ...] = (),
     source: Callable[[Any], Any] | None = None,
+    check: Callable[[Any, list[int | None]], None] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a planning function as family ``name``; the function itself is returned unchanged.
 
     ``plan(params, variant, depth, rng[, haystack=...][, length=...][, tokenizer=...])`` returns a SamplePlan;
     ``length`` (the target in tokens, None when omitted) and ``tokenizer`` are passed when the function declares
-    them. ``uses_haystack`` adds the
-    ``--haystack`` option; ``unbounded_split`` lets ``--len`` be omitted, naming the split from the params.
+    them. ``metric(reply, answer, answers, variant)`` scores a reply; it lives in a standard-library-only module,
+    shipped with every dataset of the family as ``lcgen_metrics.py``. ``uses_haystack`` adds the ``--haystack``
+    option; ``unbounded_split`` lets ``--len`` be omitted, naming the split from the params; ``source`` declares
+    what the oracle may regenerate for a family whose answer is by design not in ``input``. ``depth_of`` names
+    what a depth places (None: the family has no depth, and ``--depths`` is not offered); ``check(params,
+    lengths)`` refuses an impossible combination before the first sample.
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -136,17 +151,19 @@ def family(
             params=params,
             variants=variants,
             plan=fn,
+            metric=metric,
             version=version,
             description=doc.strip().splitlines()[0] if doc.strip() else name,
             papers=papers,
             template_dir=name.replace("-", "_"),
             depth_meaning=depth_meaning,
+            depth_of=depth_of,
             answer_format=answer_format,
             uses_haystack=uses_haystack,
             unbounded_split=unbounded_split,
-            metric=metric,
             difficulty=difficulty,
             source=source,
+            check=check,
         )
         families.add(name, spec)
         return fn

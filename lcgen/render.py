@@ -7,7 +7,7 @@ from typing import Any
 
 from jinja2 import StrictUndefined, TemplateNotFound
 from jinja2.exceptions import TemplateError as _JinjaError
-from jinja2.loaders import PackageLoader
+from jinja2.loaders import FileSystemLoader, PackageLoader
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import TemplateError
@@ -15,9 +15,16 @@ from .errors import TemplateError
 
 @functools.lru_cache(maxsize=None)
 def environment(package: str) -> SandboxedEnvironment:
-    """A sandboxed, strict environment over the templates shipped in ``package`` (e.g. ``lcgen.templates``)."""
+    """A sandboxed, strict environment over the templates shipped in ``package`` (e.g. ``lcgen.templates``).
+
+    Every folder on the package's ``__path__`` is searched, in order, so a family's templates may live beside
+    lcgen's own (what docs/adding-a-family.md's worked example relies on).
+    """
+    import importlib
+
+    paths = list(getattr(importlib.import_module(package), "__path__", []))
     env = SandboxedEnvironment(
-        loader=PackageLoader(package, ""),
+        loader=FileSystemLoader(paths) if paths else PackageLoader(package, ""),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,

@@ -653,8 +653,18 @@ def heatmap_png(report: ScoreReport, metric: str = "strict") -> bytes:
         vmax=100,
         colorbar=f"{metric} accuracy (%)",
         cell_text=lambda v: f"{v:.0f}",
-        y_label="needle depth",
+        y_label=depth_axis(report.family),
     )
+
+
+def depth_axis(family: str) -> str:
+    """The heatmap's depth axis in the family's words ("relevant row depth"); plain "depth" when unknown."""
+    from .registry import families
+
+    if family not in families:
+        return "depth"
+    of = families.get(family).depth_of
+    return f"{of} depth" if of else "depth (none: one row)"
 
 
 __all__ = ["DatasetError", "PredictionsError", "Source", "check_out_dir", "load_predictions", "merge_predictions",

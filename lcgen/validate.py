@@ -53,22 +53,32 @@ def _anchor_error(index, got, needle_tok, first: int, last: int, target: float) 
 
     Needles the family must keep between the target and the anchor (the rest of a thread that cannot fit after
     depth 100, say) do not count against it, and the deepest reachable start is before the needle itself and
-    the context's closing unit.
+    the context's closing filler unit. The allowance is one *filler* unit: a needle is placed between filler
+    units, so only their size excuses an error; a large needle excuses nothing.
     """
     ctx = max(last - first, 1)
     starts = index.tokens_at(sorted(got.unit_offsets)) if got.unit_offsets else np.asarray([first])
     lengths = np.diff(np.append(starts, last))
     length_at = dict(zip(starts.tolist(), lengths.tolist()))
-    unit = int(lengths.max())
+    needle_starts = set(needle_tok.tolist())
+    filler = [n for s, n in length_at.items() if s not in needle_starts]
     measured = 100.0 * (needle_tok - first) / ctx
     a = int(np.argmin(np.abs(measured - target))) if got.anchor is None else got.anchor
     anchor = int(needle_tok[a])
-    own = length_at.get(anchor, unit)
-    wanted = min(first + target / 100.0 * ctx, last - own - int(lengths[-1]))
+    own = length_at.get(anchor, 0)
+    closing = int(lengths[-1]) if int(starts[-1]) not in needle_starts else 0
+    wanted = min(first + target / 100.0 * ctx, last - own - closing)
     low, high = sorted((wanted, anchor))
     between = sum(length_at.get(int(t), 0) for j, t in enumerate(needle_tok) if j != a and low <= t < high)
     error_tokens = max(abs(anchor - wanted) - between, 0.0)
-    return 100.0 * error_tokens / ctx, depth_allowance(unit, ctx)
+    later = [int(t) for t in needle_tok if int(t) > anchor]
+    if anchor < wanted and later:
+        # Pushed back: what follows the anchor (a chain spread over some percent) cannot fit after the target, so
+        # the family ends it at the context's close; then the last needle must sit as deep as it can.
+        tail = max(later)
+        deepest = last - length_at.get(tail, 0) - closing
+        error_tokens = min(error_tokens, abs(deepest - tail))
+    return 100.0 * error_tokens / ctx, depth_allowance(max(filler, default=0), ctx)
 
 
 def depth_allowance(unit_tokens: int, ctx_tokens: int) -> float:
@@ -133,6 +143,10 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any]) -> tuple[list[str
     first, last = index.token_at(got.context_span[0]), index.token_at(got.context_span[1])
     if meta is not None:
         problems.extend(_meta_against_oracle(meta, got, row["input"], last - first))
+    if row["task"] in families and families.get(row["task"]).depth_of is None:
+        if row["depth"] or row["target_depth"]:
+            problems.append("the family places nothing at a depth, yet `depth` or `target_depth` is set")
+        return problems, 0.0
     ctx = max(last - first, 1)
     needle_tok = index.tokens_at(got.needle_offsets)
     measured = 100.0 * (needle_tok - first) / ctx
@@ -251,6 +265,9 @@ def _meta_against_oracle(meta: dict[str, Any], got: Any, text: str, ctx_tokens: 
         problems.append("meta.context_span differs from the context the oracle reads")
     if meta["context_tokens"] != ctx_tokens:
         problems.append(f"meta.context_tokens {meta['context_tokens']} but the context has {ctx_tokens} tokens")
+    for key, value in sorted(got.measured.items()):
+        if key in meta and meta[key] != value:
+            problems.append(f"meta.{key} is {meta[key]!r} but the oracle measures {value!r}")
     return problems
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from lcgen.metrics import last_boxed, score
+from lcgen.metrics import score
+from lcgen.validators.metrics._replies import last_boxed
 
 LCGEN = [sys.executable, "-c", "from lcgen.cli.main import main; main()"]
 
@@ -124,8 +125,31 @@ def test_dataset_without_card(tmp_path, datasets_made):
 def test_metric_details():
     assert last_boxed(r"first \boxed{A} then \boxed{\text{Ann Lee}}") == "Ann Lee"
     assert last_boxed("no box") is None
-    assert score("t", "v", r"\boxed{5}", ["5"], r"So the distance is \boxed{5}.")["strict"] == 1.0
-    assert score("t", "v", r"\boxed{Ann Lee}", ["Ann Lee"], r"\boxed{ann lee}") == {"strict": 0.0, "partial": 1.0}
-    assert score("t", "v", "abc", ["abc"], "The answer is abc.") == {"strict": 0.0, "partial": 1.0}
-    assert score("t", "v", '["a", "b"]', ["a", "b"], '```json\n["a", "b"]\n```')["strict"] == 1.0
-    assert score("t", "v", '["a", "b"]', ["a", "b"], '["b", "a"]') == {"strict": 0.0, "partial": 1.0}
+    at, hq = "ancestral-trace", "holistic-queries"
+    assert score(at, "relation_distance", r"\boxed{5}", ["5"], r"So the distance is \boxed{5}.")["strict"] == 1.0
+    assert score(at, "nth_ancestor", r"\boxed{Ann Lee}", ["Ann Lee"], r"\boxed{ann lee}") == {"strict": 0.0,
+                                                                                             "partial": 1.0}
+    assert score(hq, "extreme", "abc", ["abc"], "The answer is abc.") == {"strict": 0.0, "partial": 1.0}
+    assert score(hq, "selection", '["a", "b"]', ["a", "b"], '```json\n["a", "b"]\n```')["strict"] == 1.0
+
+
+# Each family scores its own answer shapes: a permutation of an ordered answer is not full credit, listing every key
+# of a set answer does not pay, and a set asked for in no order is strict in any order.
+METRIC_CASES = [
+    ("needle-threads", "multiple_needles", ["a", "b", "c", "d"], '["d", "c", "b", "a"]', 0.0, 0.0),
+    ("needle-threads", "multiple_needles", ["a", "b", "c", "d"], '["a", "b", "d", "c"]', 0.0, 0.5),
+    ("needle-threads", "multi_threads", ["a", "b"], "a then b", 0.0, 1.0),
+    ("needle-threads", "conditional_needles", ["a", "b"], '["b", "a"]', 0.0, 1.0),
+    ("needle-threads", "conditional_needles", ["a", "b"], '["a", "b", "c", "d", "e", "f"]', 0.0, 0.5),
+    ("needles", "multi_retrieval", ["x-1", "y-2"], '["y-2", "x-1"]', 0.0, 0.0),
+    ("holistic-queries", "selection", ["K1", "K2"], '["K2", "K1"]', 1.0, 1.0),
+    ("holistic-queries", "selection", ["K1", "K2"], '["K2", "K1", "K2"]', 0.0, 1.0),
+    ("holistic-queries", "join", ["K1"], '["K1", "K2", "K3"]', 0.0, 0.5),
+    ("holistic-queries", "group_by", ["a: 1", "b: 2"], '["b: 2", "a: 1"]', 0.0, 1.0),
+]
+
+
+@pytest.mark.parametrize("family, variant, answers, reply, strict, partial", METRIC_CASES)
+def test_family_metrics(family, variant, answers, reply, strict, partial):
+    got = score(family, variant, json.dumps(answers), answers, reply)
+    assert got == {"strict": strict, "partial": pytest.approx(partial)}

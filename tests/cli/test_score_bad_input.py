@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lcgen import metrics
+from lcgen.validators.metrics import _replies as replies
 from lcgen.errors import DatasetError
 from lcgen.score import PredictionsError, load_predictions, score_dataset
 from lcgen.tests.checks import assert_one_line
@@ -236,19 +237,22 @@ def test_bad_out_is_one_line(ds, tmp_path, out, needles):
 # --- item 14: metrics total on any string ---------------------------------------------------------------------
 
 UUID = "3f2a9c10-7b4e-4d21-9a0c-5e6f7a8b9c0d"
-# (answer, answers) in every shape the families write (see generators/*.py)
+UUID2 = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
+# (family, variant, answer, answers) in every shape the families write (see generators/*.py)
 GOLDS = [
-    (UUID, [UUID]),                                                   # needle-threads single value
-    (json.dumps([UUID, "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"]), [UUID, "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"]),
-    ("Ann Lee", ["Ann Lee"]),                                         # needles: a name or code as written
-    ("QX-4821", ["QX-4821"]),
-    (json.dumps(["QX-4821", "张伟"], ensure_ascii=False), ["QX-4821", "张伟"]),
-    ("\\boxed{Ann Lee}", ["Ann Lee"]),                                # ancestral-trace
-    ("\\boxed{张伟}", ["张伟"]),
-    ("\\boxed{5}", ["5"]),
-    ("42", ["42"]), ("-3", ["-3"]), ("12.50", ["12.50"]), ("1,234", ["1,234"]),  # holistic-queries numbers
-    ("K0193", ["K0193"]),                                             # holistic-queries key
-    (json.dumps(["north: 12", "south: 3.50"]), ["north: 12", "south: 3.50"]),  # group_by
+    ("needle-threads", "single_needle", UUID, [UUID]),
+    ("needle-threads", "multiple_needles", json.dumps([UUID, UUID2]), [UUID, UUID2]),
+    ("needle-threads", "conditional_needles", json.dumps([UUID, UUID2]), [UUID, UUID2]),
+    ("needles", "multi_reasoning", "Ann Lee", ["Ann Lee"]),
+    ("needles", "single_retrieval", "QX-4821", ["QX-4821"]),
+    ("needles", "multi_retrieval", json.dumps(["QX-4821", "张伟"], ensure_ascii=False), ["QX-4821", "张伟"]),
+    ("ancestral-trace", "nth_ancestor", "\\boxed{Ann Lee}", ["Ann Lee"]),
+    ("ancestral-trace", "eldest_ancestor", "\\boxed{张伟}", ["张伟"]),
+    ("ancestral-trace", "relation_distance", "\\boxed{5}", ["5"]),
+    *[("holistic-queries", "aggregation", n, [n]) for n in ("42", "-3", "12.50", "1,234")],
+    ("holistic-queries", "extreme", "K0193", ["K0193"]),
+    ("holistic-queries", "selection", json.dumps(["K0193", "K0007"]), ["K0193", "K0007"]),
+    ("holistic-queries", "group_by", json.dumps(["north: 12", "south: 3.50"]), ["north: 12", "south: 3.50"]),
 ]
 FRAGMENTS = ["[", "]", "{", "}", '"', "\\boxed{", "\\text{", "```", "```json\n", "\n", ",", "-", ".", "1" * 5000,
              "[" * 3000, "]" * 3000, '{"a": [' * 1500, "\\boxed{" * 500,
@@ -259,6 +263,7 @@ DEGENERATE = ["[" * 1000, "[" * 100_000, "{" * 100_000, '{"a": ' * 5000, "\\boxe
               "[" * 5000 + "]" * 5000, "[" + "1" * 5000 + "]", "1" * 5000, "-" + "1" * 100_000, "1" * 5000 + ".5",
               "```json\n" + "[" * 5000, "[" + "[" * 999 + "]" * 999 + "]", '["' + UUID + '", ' + "[" * 5000 + "]",
               "\\boxed{" + "\\text{" * 3000, "", None, 5, ["x"]]
+EVERY_METRIC = sorted({(f, v) for f, v, *_ in GOLDS})
 
 
 def check(result: dict, answers: list[str]) -> None:
@@ -268,23 +273,23 @@ def check(result: dict, answers: list[str]) -> None:
         assert result["strict"] <= result["partial"]
 
 
-@pytest.mark.parametrize("answer, answers", GOLDS)
-def test_references_score_one(answer, answers):
-    assert metrics.score("t", "v", answer, answers, answer) == {"strict": 1.0, "partial": 1.0}
+@pytest.mark.parametrize("gold", GOLDS)
+def test_references_score_one(gold):
+    assert metrics.score(*gold, gold[2]) == {"strict": 1.0, "partial": 1.0}
 
 
-@pytest.mark.parametrize("answer, answers", GOLDS)
-def test_degenerate_replies_score(answer, answers):
+@pytest.mark.parametrize("gold", GOLDS)
+def test_degenerate_replies_score(gold):
     for prediction in DEGENERATE:
-        result = metrics.score("t", "v", answer, answers, prediction)
-        check(result, answers)
+        result = metrics.score(*gold, prediction)
+        check(result, gold[3])
         assert result["strict"] == 0.0, prediction
 
 
 @settings(max_examples=300, deadline=None)
 @given(gold=st.sampled_from(GOLDS), prediction=st.one_of(ANY_TEXT, CRAFTED))
 def test_score_is_total_on_any_text(gold, prediction):
-    check(metrics.score("t", "v", *gold, prediction), gold[1])
+    check(metrics.score(*gold, prediction), gold[3])
 
 
 ANSWER_TEXT = st.text(alphabet=st.characters(exclude_categories=()), min_size=1, max_size=30)
@@ -292,16 +297,14 @@ NUMBER = st.from_regex(r"-?\d{1,6}(\.\d{2})?", fullmatch=True)
 
 
 @settings(max_examples=300, deadline=None)
-@given(items=st.lists(st.one_of(ANSWER_TEXT, NUMBER), min_size=1, max_size=4), shape=st.sampled_from(["text", "list",
-       "boxed"]), prediction=st.one_of(ANY_TEXT, CRAFTED))
-def test_every_metric_is_total_for_any_answer(items, shape, prediction):
-    answer = {"text": items[0], "list": json.dumps(items, ensure_ascii=False), "boxed": f"\\boxed{{{items[0]}}}"}[shape]
-    answers = items if shape == "list" else items[:1]
-    check(metrics.score("t", "v", answer, answers, prediction), answers)
-    check(metrics.score_text(items[0], prediction), answers)
-    check(metrics.score_list(items, prediction), items)
-    check(metrics.score_boxed(items[:1], prediction), answers)
-    boxed = metrics.last_boxed(prediction)
+@given(items=st.lists(st.one_of(ANSWER_TEXT, NUMBER), min_size=1, max_size=4), which=st.sampled_from(EVERY_METRIC),
+       prediction=st.one_of(ANY_TEXT, CRAFTED))
+def test_every_metric_is_total_for_any_answer(items, which, prediction):
+    family, variant = which
+    answer = {"ancestral-trace": f"\\boxed{{{items[0]}}}"}.get(family, json.dumps(items, ensure_ascii=False))
+    check(metrics.score(family, variant, answer, items, prediction), items)
+    check(metrics.score(family, variant, items[0], items[:1], prediction), items[:1])
+    boxed = replies.last_boxed(prediction)
     assert boxed is None or isinstance(boxed, str)
 
 
