@@ -12,6 +12,7 @@ import json
 import math
 from collections import OrderedDict
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
@@ -70,11 +71,12 @@ class DatasetWriter:
         st["min"] = row["length"] if st["min"] is None else min(st["min"], row["length"])
         st["max"] = row["length"] if st["max"] is None else max(st["max"], row["length"])
         st["exact"] += row["length"] == row["target_length"] or row["target_length"] == 0
-        if '"haystack_repeats"' in row["meta"]:  # only samples of an --allow-repeat run that needed it
+        repeats = '"haystack_repeats"' in row["meta"]  # only samples of an --allow-repeat run that needed it
+        meta = json.loads(row["meta"]) if repeats or self._difficulty else {}
+        if repeats:
             st["repeated_samples"] = st.get("repeated_samples", 0) + 1
-            st["repeated_sentences"] = st.get("repeated_sentences", 0) + json.loads(row["meta"])["haystack_repeats"]
+            st["repeated_sentences"] = st.get("repeated_sentences", 0) + meta["haystack_repeats"]
         if self._difficulty:
-            meta = json.loads(row["meta"])
             for name in self._difficulty:
                 counts = st.setdefault("difficulty", {}).setdefault(name, {})
                 if meta.get(name) is not None:  # None: the key does not apply to this variant
@@ -284,7 +286,7 @@ def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, 
         seed=req.seed,
         tokenizer=tok.name,
         tokenizer_hash=tok.vocab_hash,
-        depths=[f"{d:g}" for d in req.depths],
+        depths=[f"{d:g}" for d in req.depth_list()],
         samples=req.samples,
         variants={v: spec.variants[v] for v in req.variant_list()},
         knobs=knobs,
@@ -365,26 +367,27 @@ def check_card(header: Any, card: Path) -> None:
             fail(name, "is empty")
         return value
 
+    def mappings(items: list, base: str, holds: str) -> Iterator[tuple[str, dict]]:
+        """Each entry of a card list with its key path, refusing one that is not a mapping."""
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                fail(f"{base}[{i}]", f"must be a mapping with {holds}, not {kind_of(item)}")
+            yield f"{base}[{i}]", item
+
     if not isinstance(header, dict):
         raise DatasetError(f"{card}: the YAML header must be a mapping, not {kind_of(header)}")
-    names: dict[str, int] = {}
-    for i, cfg in enumerate(get(header, "configs", "", list)):
-        where = f"configs[{i}]"
-        if not isinstance(cfg, dict):
-            fail(where, f"must be a mapping with config_name and data_files, not {kind_of(cfg)}")
+    names: dict[str, str] = {}
+    for where, cfg in mappings(get(header, "configs", "", list), "configs", "config_name and data_files"):
         name = get(cfg, "config_name", where, str)
         if name in names:
-            fail(f"{where}.config_name", f"{name!r} repeats configs[{names[name]}]")
-        names[name] = i
-        splits: dict[str, int] = {}
-        for j, df in enumerate(get(cfg, "data_files", where, list)):
-            entry = f"{where}.data_files[{j}]"
-            if not isinstance(df, dict):
-                fail(entry, f"must be a mapping with split and path, not {kind_of(df)}")
+            fail(f"{where}.config_name", f"{name!r} repeats {names[name]}")
+        names[name] = where
+        splits: dict[str, str] = {}
+        for entry, df in mappings(get(cfg, "data_files", where, list), f"{where}.data_files", "split and path"):
             split = get(df, "split", entry, str)
             if split in splits:
-                fail(f"{entry}.split", f"{split!r} repeats data_files[{splits[split]}]")
-            splits[split] = j
+                fail(f"{entry}.split", f"{split!r} repeats {splits[split].rpartition('.')[2]}")
+            splits[split] = entry
             problem = _pattern_problem(get(df, "path", entry, str))
             if problem:
                 fail(f"{entry}.path", problem)
@@ -394,15 +397,9 @@ def check_card(header: Any, card: Path) -> None:
     if not isinstance(info, list):
         fail("dataset_info", f"must be a list, not {kind_of(info)}")
     seen: dict[tuple[str, str], str] = {}
-    for i, entry in enumerate(info):
-        where = f"dataset_info[{i}]"
-        if not isinstance(entry, dict):
-            fail(where, f"must be a mapping with config_name and splits, not {kind_of(entry)}")
+    for where, entry in mappings(info, "dataset_info", "config_name and splits"):
         config = get(entry, "config_name", where, str)
-        for j, s in enumerate(get(entry, "splits", where, list)):
-            split_key = f"{where}.splits[{j}]"
-            if not isinstance(s, dict):
-                fail(split_key, f"must be a mapping with name and num_examples, not {kind_of(s)}")
+        for split_key, s in mappings(get(entry, "splits", where, list), f"{where}.splits", "name and num_examples"):
             pair = (config, get(s, "name", split_key, str))
             if pair in seen:
                 fail(f"{split_key}.name", f"{pair[1]!r} of config {config!r} repeats {seen[pair]}")

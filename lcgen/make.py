@@ -91,6 +91,12 @@ class MakeRequest:
             raise ParamError(f"--variants: {','.join(chosen)!r} lists a variant twice")
         return chosen
 
+    def depth_list(self) -> list[float]:
+        """The depths to make: the default grid means nothing to a family without depth, which makes depth 0."""
+        if tuple(self.depths) == tuple(DEFAULT_DEPTHS) and self.spec().depth_of is None:
+            return [0.0]
+        return list(self.depths)
+
     def check(self) -> None:
         """Validate everything before any work starts, so a bad input never leaves output behind."""
         spec = self.spec()
@@ -102,11 +108,9 @@ class MakeRequest:
             raise ParamError(f"--haystack: {spec.name} makes its own context and takes no haystack")
         if self.allow_repeat and not spec.uses_haystack:
             raise ParamError(f"--allow-repeat: {spec.name} makes its own context and takes no haystack")
-        if spec.depth_of is None and tuple(self.depths) == tuple(DEFAULT_DEPTHS):
-            self.depths = [0.0]  # the default grid means nothing to a family without depth
-        if spec.depth_of is None and list(self.depths) != [0.0]:
+        if spec.depth_of is None and self.depth_list() != [0.0]:
             raise ParamError(f"--depths: {spec.name} places nothing at a depth and takes no --depths")
-        for d in self.depths:
+        for d in self.depth_list():
             if not 0.0 <= d <= 100.0:
                 raise ParamError(f"--depths: {d:g} is outside 0-100")
         if len(set(self.depths)) != len(self.depths):
@@ -134,7 +138,7 @@ class MakeRequest:
         for variant in self.variant_list():
             params = build_params(spec.params, spec.variants[variant], self.overrides).to_dict()
             for length in self.lengths or [None]:
-                for depth in self.depths:
+                for depth in self.depth_list():
                     for index in range(self.samples):
                         out.append(
                             SampleSpec(self.family, variant, length, float(depth), index, self.seed, self.tokenizer,

@@ -37,21 +37,20 @@ def shipped_metric_source(family: str) -> str:
 def _compose(family: str, function: str, module_name: str) -> str:
     from .render import render
 
-    module = importlib.import_module(module_name)
-    tree = ast.parse(inspect.getsource(module))
+    source = inspect.getsource(importlib.import_module(module_name))
+    tree = ast.parse(source)
     package = module_name.rpartition(".")[0]
     docstring = ast.get_docstring(tree) or ""
     imports: list[str] = []
     body: list[str] = []
     borrowed: dict[str, list[str]] = {}  # sibling module -> names the family module takes from it
-    source = inspect.getsource(module)
     for node in tree.body:
         if _is_docstring(node) or _is_future(node):
             continue
         if isinstance(node, ast.ImportFrom) and node.level == 1:
             borrowed.setdefault(node.module or "", []).extend(a.name for a in node.names)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            imports.append(ast.get_source_segment(source, node) or "")
+            imports.append(_segment(source, node))
         else:
             body.append(_segment(source, node))
     helpers: list[str] = []
@@ -65,8 +64,7 @@ def _compose(family: str, function: str, module_name: str) -> str:
 
 def _needed(module_name: str, names: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """The import lines and top-level definitions of ``module_name`` that ``names`` need, in source order."""
-    module = importlib.import_module(module_name)
-    source = inspect.getsource(module)
+    source = inspect.getsource(importlib.import_module(module_name))
     tree = ast.parse(source)
     defined: dict[str, ast.stmt] = {}
     imported: dict[str, ast.stmt] = {}

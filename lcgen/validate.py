@@ -112,12 +112,8 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any]) -> tuple[list[str
     index = tok.index(row["input"])  # the one tokenization of this sample, shared with the oracle
     meta, meta_problems = _read_meta(row)
     problems.extend(meta_problems)
-    request = None
-    if meta is not None:
-        request = Request(params=meta["params"], target_length=row["target_length"], target_depth=row["target_depth"])
     try:
-        got = fam(OracleInput(input=row["input"], question=row["question"], variant=row["variant"],
-                              token_index=index, request=request, source=_source(row, meta, spec)))
+        got = fam(_view(row, index, meta, spec))
     except ORACLE_ERRORS as exc:
         return problems + [f"oracle could not solve the sample ({type(exc).__name__}: {exc})"], 0.0
     problems.extend(got.problems)
@@ -166,18 +162,21 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any]) -> tuple[list[str
 def oracle_input(row: dict[str, Any], tokenizer: str | None = None) -> OracleInput:
     """The oracle's view of a freshly built row (tests, and scripts that call an oracle directly)."""
     spec = tokenizer or row["tokenizer"]
-    meta = json.loads(row["meta"])
-    return OracleInput(input=row["input"], question=row["question"], variant=row["variant"],
-                       token_index=get_tokenizer(spec).index(row["input"]),
-                       request=Request(meta["params"], row["target_length"], row["target_depth"]),
-                       source=_source(row, meta, spec))
+    return _view(row, get_tokenizer(spec).index(row["input"]), json.loads(row["meta"]), spec)
 
 
-def _source(row: dict[str, Any], meta: dict[str, Any] | None, tokenizer: str) -> Any:
+def _view(row: dict[str, Any], index: Any, meta: dict[str, Any] | None, tokenizer: str) -> OracleInput:
+    """What the oracle may read of ``row``: the request only when ``meta`` is sound (else None)."""
+    request = None if meta is None else Request(meta["params"], row["target_length"], row["target_depth"])
+    return OracleInput(input=row["input"], question=row["question"], variant=row["variant"], token_index=index,
+                       request=request, source=None if meta is None else _source(row, meta, tokenizer))
+
+
+def _source(row: dict[str, Any], meta: dict[str, Any], tokenizer: str) -> Any:
     """The family's declared source for this row, regenerated from the recorded request; None when the family
-    declares none (its answers come from ``input`` alone) or the request cannot be read."""
+    declares none (its answers come from ``input`` alone)."""
     fam = families.get(row["task"]) if row["task"] in families else None
-    if fam is None or fam.source is None or meta is None:
+    if fam is None or fam.source is None:
         return None
     from .make import SampleSpec
 

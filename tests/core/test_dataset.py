@@ -70,7 +70,7 @@ GOLDEN_FILES: dict[str, dict[str, str]] = {
         "harness/lm_eval/lcgen_needle_threads_single_needle_2k.yaml":
             "6aca51f03ad1e35704e400b7b4a8b8df149973087bfc5c3dfe9fa3c7e6185678",
         "harness/lm_eval/utils.py": "0421544e21a63efaec64c37e02491bd87e33e68f7438b529b0293471ce06f44e",
-        "lcgen_metrics.py": "911205fd815fec1b64e5cb6100337f06d22360d28ad10286b7ec721b81979a30",
+        "lcgen_metrics.py": "972452bd657cc6010c45010885eb3cd09a69c287eee2499a7e8eb11d4c08f814",
     },
     "needles": {
         "rows": "1f3a4190273a6d02ea76f4a5d351a850428a3092abe255809bea9e10e6aa789b",
@@ -81,7 +81,7 @@ GOLDEN_FILES: dict[str, dict[str, str]] = {
         "harness/lm_eval/lcgen_needles_single_retrieval_2k.yaml":
             "f434ff54a40a36dcec4690d8adfdc4c26be7da291378e2d66285834c165e8c89",
         "harness/lm_eval/utils.py": "16aa669d91c09e86e5e8f95b3cde72ece5ae5067b8ce452b376ad5ff627dd662",
-        "lcgen_metrics.py": "9d57bf11ab0cb2f548250f4dc9f51099f108c93622410af005848e5e6ab6d0cb",
+        "lcgen_metrics.py": "469401275eb6c7abfbe1344bbfc57c32a1d3e681197ec86ba6de36ca2e8ba3f9",
     },
 }
 

@@ -46,3 +46,22 @@ def test_a_short_sample_fails():
     row["target_length"] += 7
     problems, _ = check_row(row, {})
     assert any("7 tokens short of target" in p for p in problems), problems
+
+
+def test_a_declared_source_is_regenerated_from_the_recorded_request(monkeypatch):
+    """A family that declares ``source`` gets it rebuilt from what the row records: the very spec it was made from."""
+    import dataclasses
+
+    from lcgen.make import build_sample
+    from lcgen.registry import families
+    from lcgen.validate import oracle_input
+
+    spec = families.get("needle-threads")
+    monkeypatch.setitem(families._items, "needle-threads", dataclasses.replace(spec, source=lambda s: s))
+    row = make_row("needle-threads", "threads", 2000, 30.0, index=3, seed=9)
+    regenerated = oracle_input(row).source
+    assert regenerated.id == row["id"] and regenerated.seed == 9
+    assert {k: v for k, v in build_sample(regenerated).items() if k != "tokenizer_spec"} == {
+        k: v for k, v in row.items() if k != "tokenizer_spec"}
+    problems, _ = check_row(row, {})
+    assert problems == []

@@ -84,10 +84,9 @@ def score_ordered(answers: list[str], reply: str) -> dict[str, float]:
     """For a list whose positions mean something (the value of each asked key, in the asked order). Strict: the
     reply is exactly the JSON list. Partial: the share of positions holding the right item, so a permutation of
     the right items scores what it gets in place, not full credit."""
-    got = json_list(reply)
-    if got is None:
-        got = _items_in_text(answers, reply)
-    strict = float(json_list(reply) == list(answers))
+    listed = json_list(reply)
+    got = listed if listed is not None else _items_in_text(answers, reply)
+    strict = float(listed == list(answers))
     hits = sum(1 for i, a in enumerate(answers) if i < len(got) and got[i] == a)
     return {"strict": strict, "partial": hits / len(answers) if answers else 0.0}
 
