@@ -116,31 +116,3 @@ class Distractors:
     @staticmethod
     def _made(table: Table, row: dict | None):
         return None if row is None else (table.name, row)
-
-
-class OneSizeFiller:
-    """Distractors of one token count only, for a filler budget that is a whole number of them (see
-    ``_holistic_fit``): any exact-length fill then closes it, whatever sizes it would otherwise wait for."""
-
-    def __init__(self, source: Distractors, tok, size: int, ready: list[str]):
-        self.source, self.tok, self.size = source, tok, size
-        self.ready = list(ready)  # units of this size already drawn and counted
-        self.drawn = 0
-
-    def draw(self) -> str:
-        return self.draw_many(1)[0]
-
-    def draw_many(self, n: int) -> list[str]:
-        while len(self.ready) < n:
-            if self.drawn >= _MAX_ONE_SIZE_DRAWS:
-                raise ParamError(f"--len: {self.drawn:,} distractor rows drawn gave too few of {self.size} tokens to "
-                                 "fill this sample's last tokens; use another --len")
-            batch = self.source.draw_many(_ONE_SIZE_BATCH)
-            self.drawn += len(batch)
-            self.ready += [u for u, c in zip(batch, self.tok.counts(batch)) if c == self.size]
-        out, self.ready = self.ready[:n], self.ready[n:]
-        return out
-
-
-_ONE_SIZE_BATCH = 256
-_MAX_ONE_SIZE_DRAWS = 40 * _ONE_SIZE_BATCH  # a size is used only when common (2 % or more): hundreds would come

@@ -7,6 +7,7 @@ import random
 
 from lcgen.assemble import Needle, text_order
 from lcgen.errors import ParamError
+from lcgen.sizing import Frame, take
 
 from ._holistic_query import Query
 from ._tables import DOMAINS, TABLES
@@ -64,38 +65,19 @@ def relevant_stream(q: Query, rng, pools, keys):
         i += 1
 
 
-def relevant_rows(p, q: Query, rng, pools, keys, tok, context: int, room: int):
+def relevant_rows(p, q: Query, rng, pools, keys, fr: Frame):
     """The relevant steps and, per step, (units, token counts): --relevant of them, or the prefix whose tokens come
-    closest to --density of the context."""
+    closest to --density of the context (taken by the engine, :func:`lcgen.sizing.take`)."""
     step = q.fanout + 1 if q.variant == "join" else 1
     least = len(q.groups) if q.group else step
     render_rng = random.Random(rng.getrandbits(64))
-    stream = relevant_stream(q, rng, pools, keys)
-    target = p.density * context
+    stream = ((s, [" " + sentence(TABLES[name], r, render_rng) for name, r in s])
+              for s in relevant_stream(q, rng, pools, keys))
+    target = fr.share(p.density)
     want = (p.relevant or (0 if p.density else -(-DEFAULT_RELEVANT // step) * step)) // step
-    steps: list = []
-    counts: list = []
-    total = 0
-
-    def done() -> bool:
-        if want:
-            return len(steps) >= want
-        return total >= target and len(steps) * step >= least
-
-    while not done() and total <= room:
-        for s in [next(stream) for _ in range(min(64, want - len(steps)) if want else 16)]:
-            units = [" " + sentence(TABLES[name], r, render_rng) for name, r in s]
-            counts.append((units, tok.counts(units)))
-            steps.append(s)
-            total += sum(counts[-1][1])
-            if done():
-                break
-    if not want:  # the prefix closest to the target, not below the minimum
-        below = total - sum(counts[-1][1])
-        if len(steps) * step > least and abs(below - target) <= abs(total - target):
-            steps.pop()
-            counts.pop()
-            total = below
+    block = take(fr, stream, steps=want, tokens=target, least=least // step)
+    steps, counts, total = block.items, list(zip(block.units, block.counts)), block.tokens
+    room, context = fr.room, fr.context
     if total > room:
         what = f"--relevant: {p.relevant} rows" if p.relevant else f"--density: {p.density:g}"
         raise Unfit(f"{what} would take more than the {room:,} tokens the context has room for; use a longer --len")

@@ -29,6 +29,7 @@ from lcgen.errors import ParamError
 from lcgen.params import FamilyParams, param
 from lcgen.registry import family
 from lcgen.render import render
+from lcgen.sizing import frame
 from lcgen.validators.metrics import holistic_queries as holistic_queries_metric
 
 from ._holistic_answer import gold_answer
@@ -69,6 +70,23 @@ class HolisticQueriesParams(FamilyParams):
 VARIANTS = {"selection": {}, "aggregation": {}, "extreme": {}, "group_by": {}, "join": {}}
 
 
+def _check_knobs(p: HolisticQueriesParams, variant: str, lengths: list[int | None]) -> None:
+    """Knobs that contradict the variant or each other, refused before the first sample."""
+    allowed = AGGREGATES.get(variant)
+    if p.aggregate != "random" and (allowed is None or p.aggregate not in allowed):
+        use = ", ".join(("random",) + (allowed or ()))
+        raise ParamError(f"--aggregate: {p.aggregate} does not apply to {variant} (use {use})")
+    if variant == "join" and p.predicates < 1:
+        raise ParamError("--predicates: join needs at least 1 (the condition on the joined table)")
+    step = p.fanout + 1
+    if p.relevant and variant == "join" and p.relevant % step:
+        raise ParamError(f"--relevant: {p.relevant} is not a multiple of {step} (join with --fanout {p.fanout}: each "
+                         f"matching joined row brings {p.fanout} main-table rows)")
+    if p.relevant and variant == "group_by" and p.relevant < p.groups:
+        raise ParamError(f"--relevant: {p.relevant} is fewer than --groups {p.groups} (each group asked about needs "
+                         "a row)")
+
+
 @family(
     "holistic-queries",
     params=HolisticQueriesParams,
@@ -85,6 +103,7 @@ VARIANTS = {"selection": {}, "aggregation": {}, "extreme": {}, "group_by": {}, "
     "or one number or key; averages with two decimals, halves rounded up.",
     metric=holistic_queries_metric.score_reply,
     difficulty=("relevant", "density_requested", "position", "predicates", "aggregate", "groups", "fanout", "domain"),
+    check=_check_knobs,
 )
 def holistic_queries(p: HolisticQueriesParams, variant: str, depth: float, rng: random.Random,
                      length: int | None = None, tokenizer=None) -> SamplePlan:
@@ -93,7 +112,7 @@ def holistic_queries(p: HolisticQueriesParams, variant: str, depth: float, rng: 
     if length is None:
         raise ParamError("--len: holistic-queries needs a target length (density and distractors are shares of it)")
     tok = _tokenizer(tokenizer)
-    _check_knobs(p, variant)
+    _check_knobs(p, variant, [length])  # also when planned outside `lcgen make` (tests, other tools)
     pools = Pools(random.Random(rng.getrandbits(64)))
     base = rng.getrandbits(64)
     unfit = 0
@@ -118,22 +137,6 @@ def _tokenizer(tokenizer):
     return tokenizer
 
 
-def _check_knobs(p: HolisticQueriesParams, variant: str) -> None:
-    allowed = AGGREGATES.get(variant)
-    if p.aggregate != "random" and (allowed is None or p.aggregate not in allowed):
-        use = ", ".join(("random",) + (allowed or ()))
-        raise ParamError(f"--aggregate: {p.aggregate} does not apply to {variant} (use {use})")
-    if variant == "join" and p.predicates < 1:
-        raise ParamError("--predicates: join needs at least 1 (the condition on the joined table)")
-    step = p.fanout + 1
-    if p.relevant and variant == "join" and p.relevant % step:
-        raise ParamError(f"--relevant: {p.relevant} is not a multiple of {step} (join with --fanout {p.fanout}: each "
-                         f"matching joined row brings {p.fanout} main-table rows)")
-    if p.relevant and variant == "group_by" and p.relevant < p.groups:
-        raise ParamError(f"--relevant: {p.relevant} is fewer than --groups {p.groups} (each group asked about needs "
-                         "a row)")
-
-
 def _attempt(p, variant, depth, rng, length, tok, pools) -> SamplePlan | None:
     guess = p.relevant or (p.density * length / _ROW_TOKENS_GUESS if p.density else DEFAULT_RELEVANT)
     q = draw_query(p, variant, rng, guess)
@@ -141,16 +144,10 @@ def _attempt(p, variant, depth, rng, length, tok, pools) -> SamplePlan | None:
     question = question_text(q, rng)
     head, tail = split_prompt(render(f"{TEMPLATES}/prompt.j2", domain=dom.label, context=CONTEXT_SLOT,
                                      question=question))
-    lead_n, trail_n = tok.counts([head + CTX_OPEN, CTX_CLOSE + tail])
-    room = length - lead_n - trail_n  # tokens for all rows
-    # The context's tokens as measured on the finished text (from the token holding its first character to the one
-    # holding the character after it), which can differ from the parts' counts where the prompt touches it.
-    mock = head + CTX_OPEN + " Mock." + CTX_CLOSE + tail
-    index = tok.index(mock)
-    first, last = index.tokens_at([len(head), len(mock) - len(tail)]).tolist()
-    context = length - first - (index.n_tokens - last)
+    fr = frame(tok, length, head, tail, CTX_OPEN, CTX_CLOSE)
+    context = fr.context
     keys = {t.name: Keys(t.col(t.key), pools, rng) for t in dom.tables}
-    steps, counts = relevant_rows(p, q, rng, pools, keys, tok, context, room)
+    steps, counts = relevant_rows(p, q, rng, pools, keys, fr)
     rows = [r for s in steps for r in s]
     units = [u for c in counts for u in c[0]]
     answer, answers, sql = gold_answer(q, rows)
@@ -161,7 +158,7 @@ def _attempt(p, variant, depth, rng, length, tok, pools) -> SamplePlan | None:
     rel_dims = {r[1][dom.dim.key] for r in rows if r[0] == dom.dim.name}
     filler = Distractors(q, pools, keys, rel_dims, random.Random(rng.getrandbits(64)))
     relevant = [Row(name, r, u, n) for (name, r), u, n in zip(rows, units, (n for c in counts for n in c[1]))]
-    fitted = fit_rows(p, q, relevant, filler, tok, length, room, context, [len(s) for s in steps])
+    fitted = fit_rows(p, q, relevant, filler, fr, [len(s) for s in steps])
     tokens = sum(r.tokens for r in fitted.relevant)
     extra_rng = random.Random(filler.rng.getrandbits(64)) if fitted.extra else None
     needles = place(p.position, depth, [r.unit for r in fitted.relevant], [r.tokens for r in fitted.relevant],

@@ -48,7 +48,7 @@ class UnitSource(Protocol):
     def draw(self) -> str: ...
 
 
-def _draw_many(source: UnitSource, n: int) -> list[str]:
+def draw_units(source: UnitSource, n: int) -> list[str]:
     """n units, through the source's bulk method when it has one."""
     bulk = getattr(source, "draw_many", None)
     return bulk(n) if bulk is not None else [source.draw() for _ in range(n)]
@@ -157,7 +157,7 @@ def _fill(tok: Tokenizer, source: UnitSource, budget: int, target: int) -> tuple
     """Filler units whose counts add up to ``budget`` exactly, and the reserve used; ParamError if none can."""
     if budget == 0:
         return [], [], 0
-    probe = _draw_many(source, 64)
+    probe = draw_units(source, 64)
     probe_counts = tok.counts(probe)
     mean = max(sum(probe_counts) / len(probe_counts), 1.0)
     lo, hi = _typical(probe_counts)
@@ -180,7 +180,7 @@ def _fill(tok: Tokenizer, source: UnitSource, budget: int, target: int) -> tuple
             planned, pending = total, []
             while planned < budget - reserve:
                 n = min(max(int(math.ceil((budget - planned) / mean * 1.01)) + 4, 8), _BATCH)
-                batch = _draw_many(source, n)
+                batch = draw_units(source, n)
                 pending.append((batch, pool.submit(_count_in_context, tok, batch)))
                 planned += n * mean
             for batch, future in pending:

@@ -120,7 +120,7 @@ class MakeRequest:
         for v in self.variant_list():
             params = build_params(spec.params, spec.variants[v], self.overrides)
             if spec.check is not None:
-                spec.check(params, list(self.lengths) or [None])
+                spec.check(params, v, list(self.lengths) or [None])
         get_tokenizer(self.tokenizer)
         if spec.uses_haystack:
             from .haystack import get_haystack

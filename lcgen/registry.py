@@ -90,7 +90,7 @@ class FamilySpec:
     unbounded_split: Callable[[Any], str] | None = None  # set: --len may be omitted (context = needles alone)
     difficulty: tuple[str, ...] = ()  # meta keys `lcgen score` breaks results down by
     source: Callable[[Any], Any] | None = None  # set: the oracle gets source(SampleSpec) besides `input`
-    check: Callable[[Any, list[int | None]], None] | None = None  # pre-flight: (params, lengths) -> raise ParamError
+    check: Callable[[Any, str, list[int | None]], None] | None = None  # pre-flight: (params, variant, lengths)
 
     @property
     def metric_description(self) -> str:
@@ -130,7 +130,7 @@ def family(
     unbounded_split: Callable[[Any], str] | None = None,
     difficulty: tuple[str, ...] = (),
     source: Callable[[Any], Any] | None = None,
-    check: Callable[[Any, list[int | None]], None] | None = None,
+    check: Callable[[Any, str, list[int | None]], None] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a planning function as family ``name``; the function itself is returned unchanged.
 
@@ -141,7 +141,7 @@ def family(
     option; ``unbounded_split`` lets ``--len`` be omitted, naming the split from the params; ``source`` declares
     what the oracle may regenerate for a family whose answer is by design not in ``input``. ``depth_of`` names
     what a depth places (None: the family has no depth, and ``--depths`` is not offered); ``check(params,
-    lengths)`` refuses an impossible combination before the first sample.
+    variant, lengths)`` refuses an impossible combination in one line (ParamError) before the first sample.
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:

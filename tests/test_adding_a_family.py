@@ -55,15 +55,19 @@ def test_the_worked_family_runs_as_documented(tmp_path):
         (root / rel).write_text(text)
     (tmp_path / "runner.py").write_text(RUNNER)
 
-    def lcgen(*args: str) -> str:
+    def lcgen(*args: str, code: int = 0) -> str:
         res = subprocess.run([sys.executable, str(tmp_path / "runner.py"), str(root), *args], cwd=ROOT,
                              capture_output=True, text=True)
-        assert res.returncode == 0, res.stderr
-        return res.stdout
+        assert res.returncode == code, res.stderr
+        return res.stdout if code == 0 else res.stderr
 
     assert "test passed" in lcgen("test", str(ROOT))
     assert "word-tally" in lcgen("list")
     assert "--depths" not in lcgen("make", "word-tally", "--help")
+    refused = lcgen("make", "word-tally", "--len", "100", "--count", "40", "--out", str(tmp_path / "no"), code=2)
+    # The family's check refuses before the first sample: nothing is written.
+    assert refused == "lcgen: error: --count: 40 lines take at least 120 tokens, more than --len 100\n"
+    assert not (tmp_path / "no").exists()
     ds = tmp_path / "ds"
     lcgen("make", "word-tally", "--len", "8k", "--seed", "1", "--samples", "3", "--out", str(ds), "--workers", "1")
     assert "all 3 samples passed" in lcgen("validate", str(ds))

@@ -353,3 +353,12 @@ def test_every_distractor_is_checked_against_the_query(registered, variant):
     filler.makers = [(lambda: (name, relevant), 1.0)]
     with pytest.raises(RuntimeError, match="would change the answer"):
         filler.draw()
+
+
+@pytest.mark.parametrize("variant, knobs, length, depth, message", IMPOSSIBLE[:6])
+def test_knobs_that_contradict_the_variant_are_refused_before_any_sample(variant, knobs, length, depth, message):
+    """The family's declared pre-flight check: `lcgen make` refuses these before it plans a sample."""
+    from lcgen.make import MakeRequest
+
+    with pytest.raises(ParamError, match=re.escape(message)):
+        MakeRequest(family="holistic-queries", lengths=[length], variants=[variant], overrides=knobs).check()
