@@ -66,8 +66,8 @@ def relevant_stream(q: Query, rng, pools, keys):
 
 
 def relevant_rows(p, q: Query, rng, pools, keys, fr: Frame):
-    """The relevant steps and, per step, (units, token counts): --relevant of them, or the prefix whose tokens come
-    closest to --density of the context (taken by the engine, :func:`lcgen.sizing.take`)."""
+    """The relevant steps (the block's items; its units and counts per step): --relevant of them, or the prefix
+    whose tokens come closest to --density of the context (taken by the engine, :func:`lcgen.sizing.take`)."""
     step = q.fanout + 1 if q.variant == "join" else 1
     least = len(q.groups) if q.group else step
     render_rng = random.Random(rng.getrandbits(64))
@@ -76,28 +76,27 @@ def relevant_rows(p, q: Query, rng, pools, keys, fr: Frame):
     target = fr.share(p.density)
     want = (p.relevant or (0 if p.density else -(-DEFAULT_RELEVANT // step) * step)) // step
     block = take(fr, stream, steps=want, tokens=target, least=least // step)
-    steps, counts, total = block.items, list(zip(block.units, block.counts)), block.tokens
-    room, context = fr.room, fr.context
+    total, largest_step, room, context = block.tokens, max(block.step_tokens()), fr.room, fr.context
     if total > room:
         what = f"--relevant: {p.relevant} rows" if p.relevant else f"--density: {p.density:g}"
         raise Unfit(f"{what} would take more than the {room:,} tokens the context has room for; use a longer --len")
     measured = total / context
     if p.density and not p.relevant:  # the closest prefix: within half a step, one step if the query's minimum rules
-        first_step = sum(counts[0][1])
+        first_step = block.step_tokens()[0]
         if target < first_step / 2:
             raise ParamError(f"--density: {p.density:g} of the {context:,}-token context is {target:,.0f} tokens, "
                              f"less than half of the {first_step} tokens one relevant "
                              f"{'joined row with its fan-out' if q.variant == 'join' else 'row'} takes")
-        if abs(total - target) > max(sum(c[1]) for c in counts) + 1e-9:
+        if abs(total - target) > largest_step + 1e-9:
             raise ParamError(f"--density: {p.density:g} of the {context:,}-token context is {target:,.0f} tokens, "
                              f"but the fewest relevant rows this query needs take {total:,}")
     if p.density and p.relevant:
-        tol = density_tolerance(p.density, True, max(sum(c[1]) for c in counts), context)
+        tol = density_tolerance(p.density, True, largest_step, context)
         if abs(measured - p.density) > tol + 1e-12:
             raise ParamError(f"--relevant {p.relevant} and --density {p.density:g} disagree: those rows take "
                              f"{measured:.1%} of the {context:,}-token context (allowed {p.density - tol:.1%}-"
                              f"{p.density + tol:.1%}); give only one of them")
-    return steps, counts
+    return block
 
 
 def place(position: str, depth: float, units: list[str], counts: list[int], context: int, order: list[int],

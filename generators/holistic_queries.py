@@ -147,9 +147,9 @@ def _attempt(p, variant, depth, rng, length, tok, pools) -> SamplePlan | None:
     fr = frame(tok, length, head, tail, CTX_OPEN, CTX_CLOSE)
     context = fr.context
     keys = {t.name: Keys(t.col(t.key), pools, rng) for t in dom.tables}
-    steps, counts = relevant_rows(p, q, rng, pools, keys, fr)
-    rows = [r for s in steps for r in s]
-    units = [u for c in counts for u in c[0]]
+    block = relevant_rows(p, q, rng, pools, keys, fr)
+    rows = [r for s in block.items for r in s]
+    units = [u for s in block.units for u in s]
     answer, answers, sql = gold_answer(q, rows)
     if any(a in question for a in answers):
         return None
@@ -157,14 +157,15 @@ def _attempt(p, variant, depth, rng, length, tok, pools) -> SamplePlan | None:
     rng.shuffle(order)  # the text order of relevant rows planned at the same depth
     rel_dims = {r[1][dom.dim.key] for r in rows if r[0] == dom.dim.name}
     filler = Distractors(q, pools, keys, rel_dims, random.Random(rng.getrandbits(64)))
-    relevant = [Row(name, r, u, n) for (name, r), u, n in zip(rows, units, (n for c in counts for n in c[1]))]
-    fitted = fit_rows(p, q, relevant, filler, fr, [len(s) for s in steps])
+    relevant = [Row(name, r, u, n) for (name, r), u, n in zip(rows, units, (n for s in block.counts for n in s))]
+    sizes = [len(s) for s in block.items]
+    fitted = fit_rows(p, q, relevant, filler, fr, sizes)
     tokens = sum(r.tokens for r in fitted.relevant)
     extra_rng = random.Random(filler.rng.getrandbits(64)) if fitted.extra else None
     needles = place(p.position, depth, [r.unit for r in fitted.relevant], [r.tokens for r in fitted.relevant],
                     context, order, [r.unit for r in fitted.extra], extra_rng)
     plan = Plan(head=head, tail=tail, ctx_open=CTX_OPEN, ctx_close=CTX_CLOSE, needles=needles, filler=fitted.filler)
-    largest_step = max(step_tokens(fitted.relevant, [len(s) for s in steps]))
+    largest_step = max(step_tokens(fitted.relevant, sizes))
     meta = {
         "domain": q.domain, "table": q.table, "sql": sql, "query": asdict(q),
         "relevant": len(rows), "relevant_requested": p.relevant or None,

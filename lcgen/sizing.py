@@ -170,9 +170,8 @@ class Fitter:
         largest needle or more is left to the engine untouched (and no probe is drawn)."""
         budget = self.frame.room - sum(sum(g.counts) for g in groups)
         largest = max((c for g in groups for c in g.counts), default=0)
-        untouched = Fitted([list(g.units) for g in groups], [list(g.counts) for g in groups], self.filler)
         if budget >= SMALL_BUDGET * largest:
-            return untouched
+            return Fitted([list(g.units) for g in groups], [list(g.counts) for g in groups], self.filler)
         common = self.common()
         spread = 2 * largest
         options = [self._options(g) for g in groups]
