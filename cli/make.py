@@ -114,7 +114,14 @@ def family_command(spec: FamilySpec) -> click.Command:
         click.Option(["--samples"], type=click.IntRange(1, 100_000), default=1, show_default=True,
                      help="Samples per (variant, length, depth)."),
         click.Option(["--tokenizer"], default="cl100k_base", show_default=True,
-                     help="cl100k_base, o200k_base, or the path of a local tokenizer.json."),
+                     help="cl100k_base, o200k_base, a tokenizer.json path, a local model folder, or a Hub model id "
+                          "org/name[@revision] (tokenizer files only; from the HF cache when HF_HUB_OFFLINE=1). "
+                          "A comma list makes the same samples once per tokenizer, each at its exact length."),
+        click.Option(["--chat-template"], default="none", show_default=True, metavar="auto|PATH|none",
+                     help="Render each prompt with a chat template and count it with its special tokens: auto = "
+                          "the tokenizer's own (tokenizer_config.json / chat_template.jinja), or a Jinja file."),
+        click.Option(["--reserve-output"], type=click.IntRange(0, None), default=0, show_default=True,
+                     help="Tokens left for the reply: prompts are sized to --len minus this."),
         click.Option(["--out"], type=str, default=None,
                      help="Output folder (default: a name derived from the arguments)."),
         click.Option(["--overwrite"], is_flag=True, help="Replace an existing non-empty --out."),

@@ -29,6 +29,8 @@ def run_make(
     command: str,
     haystack: str | None = None,
     allow_repeat: bool = False,
+    chat_template: str = "none",
+    reserve_output: int = 0,
 ) -> None:
     req = MakeRequest(
         family=family,
@@ -42,6 +44,8 @@ def run_make(
         command=command,
         haystack=haystack,
         allow_repeat=allow_repeat,
+        chat_template=chat_template,
+        reserve_output=reserve_output,
     )
     req.check()
     if out is not None and not out.strip():

@@ -9,14 +9,16 @@ import click
 
 @click.command("validate")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--tokenizer", default=None, help="tokenizer.json for datasets made with a local HF tokenizer.")
+@click.option("--tokenizer", default=None,
+              help="Tokenizer(s) to count with instead of those the dataset records (tokenizers.json): names, "
+                   "tokenizer.json paths, model folders or Hub ids, comma-separated; matched to rows by sha256.")
 @click.option("--show", default=5, show_default=True, help="Failures to print per variant.")
 def validate_cmd(path: Path, tokenizer: str | None, show: int) -> None:
     """Check every sample of the dataset at PATH; exit non-zero if any fails."""
     from lcgen.validate import validate
 
     reports, failed = validate(path, tokenizer)
-    click.echo(f"{'variant':<22}{'samples':>8}{'passed':>8}{'failed':>8}{'on target':>11}{'max depth err':>15}")
+    click.echo(f"{'config':<22}{'samples':>8}{'passed':>8}{'failed':>8}{'on target':>11}{'max depth err':>15}")
     for variant, rep in reports.items():
         click.echo(
             f"{variant:<22}{rep.samples:>8}{rep.samples - rep.failed:>8}{rep.failed:>8}"

@@ -104,6 +104,7 @@ def _check_knobs(p: HolisticQueriesParams, variant: str, lengths: list[int | Non
     metric=holistic_queries_metric.score_reply,
     difficulty=("relevant", "density_requested", "position", "predicates", "aggregate", "groups", "fanout", "domain"),
     check=_check_knobs,
+    content_in_tokens=True,
 )
 def holistic_queries(p: HolisticQueriesParams, variant: str, depth: float, rng: random.Random,
                      length: int | None = None, tokenizer=None) -> SamplePlan:

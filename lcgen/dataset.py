@@ -46,7 +46,7 @@ class DatasetWriter:
         self.req = req
         self.expected: OrderedDict[tuple[str, str], int] = OrderedDict()
         for s in specs:
-            key = (s.variant, s.label)
+            key = (s.config or s.variant, s.label)
             self.expected[key] = self.expected.get(key, 0) + 1
         self.stats: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
         self._key: tuple[str, str] | None = None
@@ -57,8 +57,8 @@ class DatasetWriter:
         self._difficulty = req.spec().difficulty  # meta keys whose distribution the card reports
         folder.mkdir(parents=True, exist_ok=True)
 
-    def add(self, row: dict[str, Any], label: str) -> None:
-        key = (row["variant"], label)
+    def add(self, row: dict[str, Any], label: str, config: str | None = None) -> None:
+        key = (config or row["variant"], label)
         if key != self._key:
             self._close_file()
             self._key, self._shard, self._in_shard = key, 0, 0
@@ -124,8 +124,44 @@ class DatasetWriter:
         # The sizes the card's commands and the task files need, from the rows as they went by (not read back).
         sizes = [SplitSizes(config, split, st["n"], st["answer_bytes"], st["input_bytes"])
                  for (config, split), st in self.stats.items()]
+        (self.folder / TOKENIZERS_FILE).write_text(tokenizers_manifest(self.req), encoding="utf-8")
         (self.folder / "README.md").write_text(render_card(self.req, self.stats, sizes), encoding="utf-8")
         write_harness_files(self.folder, self.req.family, list(self.stats), sizes)
+
+
+TOKENIZERS_FILE = "tokenizers.json"
+
+
+def tokenizers_manifest(req: MakeRequest) -> str:
+    """tokenizers.json: each tokenizer the rows were counted with, as ``lcgen validate`` finds it again (a Hub
+    model by repo and commit, a local file by its absolute path, either checked by sha256), and the chat template
+    rendered around its prompts (text and special tokens, so validate can render the messages again)."""
+    entries = []
+    for t in req.tokenizers():
+        entries.append({
+            **{k: t.identity[k] for k in ("name", "spec", "kind", "repo", "revision", "path", "sha256")},
+            "config_suffix": f"__{t.slug}" if len(req.tokenizers()) > 1 else "",
+            "chat_template": None if t.chat is None else {
+                "source": t.chat.source, "sha256": t.chat.sha256, **json.loads(t.chat.to_json())},
+        })
+    return json.dumps({"tokenizers": entries, "reserve_output": req.reserve_output}, indent=2, ensure_ascii=False,
+                      sort_keys=True) + "\n"
+
+
+def read_tokenizers_manifest(folder: Path) -> list[dict[str, Any]]:
+    """tokenizers.json's entries, or [] for a dataset made before lcgen 0.5.0 (or without it)."""
+    path = folder / TOKENIZERS_FILE
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entries = data["tokenizers"]
+        if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("name"), str)
+                                                    and isinstance(e.get("sha256"), str) for e in entries):
+            raise ValueError("entries are not objects with name and sha256")
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise DatasetError(f"{path}: not lcgen's tokenizer manifest ({str(exc).splitlines()[0]})") from None
+    return entries
 
 
 def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
@@ -144,6 +180,10 @@ def _column(values: list[Any], dtype: pa.DataType) -> pa.Array:
         data = [b"" if v is None else v.encode("utf-8") for v in values]
         offsets = _offsets(map(len, data), len(data))
         return pa.Array.from_buffers(dtype, len(values), [validity, offsets, pa.py_buffer(b"".join(data))], nulls)
+    if pa.types.is_struct(dtype):
+        children = [_column([None if v is None else v[f.name] for v in values], f.type) for f in dtype]
+        return pa.StructArray.from_arrays(children, fields=list(dtype),
+                                          mask=pa.array(~valid) if nulls else None)
     if pa.types.is_list(dtype):
         items = [[] if v is None else v for v in values]
         child = _column([x for item in items for x in item], dtype.value_type)
@@ -208,6 +248,8 @@ def _as_stored(value: Any, dtype: pa.DataType) -> Any:
         return None
     if pa.types.is_list(dtype):
         return [_as_stored(v, dtype.value_type) for v in value]
+    if pa.types.is_struct(dtype):
+        return [_as_stored(value.get(f.name), f.type) for f in dtype]
     return float(value) if pa.types.is_floating(dtype) else value
 
 
@@ -253,10 +295,9 @@ def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, 
     With the splits' ``sizes``, the body also gets the harness commands sized to its prompts.
     """
     from .harness import run_section
-    from .tokenizer import get_tokenizer
 
     spec = req.spec()
-    tok = get_tokenizer(req.tokenizer)
+    toks = req.tokenizers()
     header = card_yaml(stats)
     header["pretty_name"] = f"lcgen {spec.name}"
     knobs = []
@@ -284,8 +325,11 @@ def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, 
         lcgen_version=__version__,
         command=req.command,
         seed=req.seed,
-        tokenizer=tok.name,
-        tokenizer_hash=tok.vocab_hash,
+        tokenizers=[{**t.identity, "slug": t.slug, "chat": None if t.chat is None else
+                     {"source": t.chat.source, "sha256": t.chat.sha256}} for t in toks],
+        several_tokenizers=len(toks) > 1,
+        chat_template=req.chat_template,
+        reserve_output=req.reserve_output,
         depths=[f"{d:g}" for d in req.depth_list()],
         samples=req.samples,
         variants={v: spec.variants[v] for v in req.variant_list()},
@@ -464,6 +508,8 @@ def _kind(dtype: pa.DataType) -> str:
         return f"list of {_kind(dtype.value_type)}"
     if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
         return "string"
+    if pa.types.is_struct(dtype):
+        return "message"  # lcgen's only struct: {role, content}
     if pa.types.is_integer(dtype):
         return "integer"
     if pa.types.is_floating(dtype):
@@ -496,10 +542,12 @@ def read_rows(files: list[Path], columns: list[str] | None = None) -> list[dict[
     return rows
 
 
-_PYTHON_TYPES = {"string": (str,), "integer": (int,), "float": (float, int)}
+_PYTHON_TYPES = {"string": (str,), "integer": (int,), "float": (float, int), "message": (dict,)}
 
 
 def _is_kind(value: Any, kind: str) -> bool:
+    if kind == "message":
+        return isinstance(value, dict) and all(isinstance(value.get(k), str) for k in ("role", "content"))
     return not isinstance(value, bool) and isinstance(value, _PYTHON_TYPES[kind])
 
 

@@ -3,6 +3,8 @@ the rows to parquet in a fixed order, and move the finished folder into place.""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import inspect
 import json
 import shutil
@@ -15,6 +17,7 @@ from typing import Any
 
 from ._version import __version__
 from .assemble import assemble
+from .chat import Wrapped
 from .errors import OutputError, ParamError
 from .lengths import length_label
 from .output import (
@@ -48,6 +51,9 @@ class SampleSpec:
     params: dict[str, Any]
     haystack: str | None = None
     allow_repeat: bool = False  # a haystack smaller than the sample may repeat its sentences (recorded in meta)
+    chat_template: str = "none"  # --chat-template: none, auto or a Jinja file
+    reserve_output: int = 0  # tokens left for the reply: the prompt is sized to length - reserve_output
+    config: str | None = None  # the dataset config: the variant, or variant__tokenizer with several tokenizers
 
     @property
     def label(self) -> str:
@@ -58,7 +64,12 @@ class SampleSpec:
 
     @property
     def id(self) -> str:
-        return f"{self.family}/{self.variant}/{self.label}/d{self.depth:g}/{self.index}"
+        return f"{self.family}/{self.config or self.variant}/{self.label}/d{self.depth:g}/{self.index}"
+
+    @property
+    def prompt_target(self) -> int | None:
+        """Tokens the prompt must have: the length less what is reserved for the reply."""
+        return None if self.length is None else self.length - self.reserve_output
 
 
 @dataclass
@@ -76,6 +87,8 @@ class MakeRequest:
     command: str = ""
     haystack: str | None = None
     allow_repeat: bool = False
+    chat_template: str = "none"
+    reserve_output: int = 0
 
     def spec(self) -> FamilySpec:
         return families.get(self.family)
@@ -117,15 +130,30 @@ class MakeRequest:
             raise ParamError("--depths: a depth is listed twice")
         if self.samples < 1:
             raise ParamError(f"--samples: {self.samples} must be at least 1")
+        if self.reserve_output < 0:
+            raise ParamError(f"--reserve-output: {self.reserve_output} must be 0 or more")
+        if self.reserve_output and not self.lengths:
+            raise ParamError("--reserve-output: needs --len (the prompt is sized to --len minus the reserve)")
+        for n in self.lengths:
+            if self.reserve_output >= n:
+                raise ParamError(f"--reserve-output: {self.reserve_output:,} leaves no prompt in --len {n:,}")
         for v in self.variant_list():
             params = build_params(spec.params, spec.variants[v], self.overrides)
             if spec.check is not None:
                 spec.check(params, v, list(self.lengths) or [None])
-        get_tokenizer(self.tokenizer)
+        if len(self.tokenizers()) > 1 and spec.content_in_tokens:
+            raise ParamError(f"--tokenizer: {spec.name} sizes its content in tokens of the sample's tokenizer, so "
+                             f"one set of samples cannot be exact for several tokenizers; make one dataset each")
         if spec.uses_haystack:
             from .haystack import get_haystack
 
             get_haystack(self.haystack_spec())
+
+    def tokenizers(self) -> list[ResolvedTokenizer]:
+        """Each ``--tokenizer`` resolved once (a Hub id to its commit), with its chat template and config suffix."""
+        if getattr(self, "_resolved", None) is None:
+            self._resolved = resolve_tokenizers(self.tokenizer, self.chat_template)
+        return self._resolved
 
     def haystack_spec(self) -> str | None:
         from .haystack import DEFAULT_HAYSTACK
@@ -134,23 +162,75 @@ class MakeRequest:
 
     def specs(self) -> list[SampleSpec]:
         spec = self.spec()
+        toks = self.tokenizers()
+        several = len(toks) > 1
         out = []
         for variant in self.variant_list():
             params = build_params(spec.params, spec.variants[variant], self.overrides).to_dict()
-            for length in self.lengths or [None]:
-                for depth in self.depth_list():
-                    for index in range(self.samples):
-                        out.append(
-                            SampleSpec(self.family, variant, length, float(depth), index, self.seed, self.tokenizer,
-                                       params, self.haystack_spec(), self.allow_repeat)
-                        )
+            for tok in toks:
+                config = f"{variant}__{tok.slug}" if several else None
+                for length in self.lengths or [None]:
+                    for depth in self.depth_list():
+                        for index in range(self.samples):
+                            out.append(SampleSpec(
+                                self.family, variant, length, float(depth), index, self.seed, tok.load, params,
+                                self.haystack_spec(), self.allow_repeat, self.chat_template, self.reserve_output,
+                                config))
         return out
+
+
+@dataclass(frozen=True)
+class ResolvedTokenizer:
+    """One ``--tokenizer`` entry: as given, how a worker loads it again (a Hub id pinned to its commit, a path made
+    absolute), its name in config names, and its chat template."""
+
+    given: str
+    load: str
+    slug: str
+    identity: dict[str, Any]
+    chat: Any  # lcgen.chat.ChatTemplate or None
+
+
+def resolve_tokenizers(value: str, chat_option: str) -> list[ResolvedTokenizer]:
+    from .chat import chat_template
+    from .tokenizer import split_specs
+
+    out: list[ResolvedTokenizer] = []
+    slugs: dict[str, str] = {}
+    for given in split_specs(value):
+        tok = get_tokenizer(given)
+        ident = tok.identity
+        load = {"hub": tok.name, "local": ident["path"]}.get(ident["kind"], tok.name)
+        slug = tokenizer_slug(tok)
+        if slug in slugs:
+            raise ParamError(f"--tokenizer: {slugs[slug]} and {given} would share the config name {slug}; "
+                             f"rename one folder")
+        slugs[slug] = given
+        out.append(ResolvedTokenizer(given, load, slug, {**ident, "spec": given}, chat_template(chat_option, tok)))
+    return out
+
+
+def tokenizer_slug(tok: Any) -> str:
+    """A short name for config names: the tiktoken name, the Hub model's name, the tokenizer's folder."""
+    import re
+
+    ident = tok.identity
+    if ident["kind"] == "hub":
+        base = ident["repo"].split("/")[-1]
+    elif ident["kind"] == "local":
+        path = Path(ident["path"])
+        base = path.parent.name if path.name == "tokenizer.json" else path.stem
+    else:
+        base = tok.name
+    return re.sub(r"[^A-Za-z0-9_]+", "_", base).strip("_") or "tokenizer"
 
 
 def build_sample(spec: SampleSpec) -> dict[str, Any]:
     """Build one row. Its randomness comes only from ``derive(seed, family, variant, length, depth, index)``."""
     fam = families.get(spec.family)
-    tok = get_tokenizer(spec.tokenizer)
+    tok = get_tokenizer(spec.tokenizer, cached_only=True)
+    chat = _chat(spec.chat_template, spec.tokenizer)
+    count_tok = tok.with_special_tokens() if chat is not None else tok
     rng = derive(spec.seed, spec.family, spec.variant, spec.length, spec.depth, spec.index)
     params = fam.params(**spec.params)
     extra: dict[str, Any] = {}
@@ -160,15 +240,28 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
         extra["haystack"] = get_haystack(spec.haystack)
     declared = inspect.signature(fam.plan).parameters
     if "length" in declared:
-        extra["length"] = spec.length  # e.g. filler only when a length is asked for, or a density of it
+        extra["length"] = spec.prompt_target  # e.g. filler only when a length is asked for, or a density of it
     if "tokenizer" in declared:
-        extra["tokenizer"] = tok  # e.g. to size a share of the context in its tokens
+        # e.g. to size a share of the context in its tokens, inside the chat template's text when there is one
+        extra["tokenizer"] = Wrapped(count_tok, chat) if chat is not None else tok
     sp = fam.plan(params, spec.variant, spec.depth, rng, **extra)
-    built = assemble(tok, spec.length, sp.plan)
+    plan = sp.plan
+    if chat is not None:
+        head, tail = chat.place(plan.head, plan.tail)
+        plan = dataclasses.replace(plan, head=head, tail=tail)
+    built = assemble(count_tok, spec.prompt_target, plan)
+    content = built.text if chat is None else (
+        sp.plan.head + built.text[len(plan.head):len(built.text) - len(plan.tail)] + sp.plan.tail)
+    messages = [{"role": "user", "content": content}]
+    if chat is not None and chat.render(messages) != built.text:
+        raise ParamError("--chat-template: the template changes the message text it renders (so the sized prompt "
+                         "is not what the model would get); give another template or none")
     meta = {
         "family_version": fam.version,
         "params": spec.params,
         **({"haystack": spec.haystack} if spec.haystack else {}),
+        **({"chat_template": chat.sha256} if chat is not None else {}),
+        **({"reserve_output": spec.reserve_output} if spec.reserve_output else {}),
         **sp.meta,
         "needle_offsets": built.needle_offsets,
         "context_span": list(built.context_span),
@@ -183,11 +276,12 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
         "task": spec.family,
         "variant": spec.variant,
         "input": built.text,
+        "messages": messages,
         "question": sp.question,
         "answer": sp.answer,
         "answers": sp.answers,
         "length": built.length,
-        "target_length": spec.length or 0,
+        "target_length": spec.prompt_target or 0,
         "tokenizer": tok.name,
         "tokenizer_hash": tok.vocab_hash,
         "depth": [round(d, 6) for d in built.depths] if fam.depth_of else [],
@@ -196,6 +290,13 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
         "meta": json.dumps(meta, sort_keys=True, separators=(",", ":")),
         "lcgen_version": __version__,
     }
+
+
+@functools.lru_cache(maxsize=16)
+def _chat(option: str, tokenizer: str) -> Any:
+    from .chat import chat_template
+
+    return chat_template(option, get_tokenizer(tokenizer, cached_only=True))
 
 
 def iter_rows(specs: Sequence[SampleSpec], workers: int) -> Iterator[dict[str, Any]]:
@@ -215,7 +316,7 @@ def default_out(req: MakeRequest) -> Path:
     labels = "_".join(length_label(n) for n in req.lengths) or "nolen"
     name = f"{req.family}-{labels}-seed{req.seed}"
     if req.tokenizer != DEFAULT_TOKENIZER:
-        name += "-" + Path(req.tokenizer).stem.replace("_", "")
+        name += "-" + "-".join(t.slug.replace("_", "") for t in req.tokenizers())
     extra = {
         "variants": list(req.variants or []),
         "depths": list(req.depths) if tuple(req.depths) != DEFAULT_DEPTHS else [],
@@ -224,6 +325,8 @@ def default_out(req: MakeRequest) -> Path:
         "tokenizer": req.tokenizer if req.tokenizer != DEFAULT_TOKENIZER else None,
         "haystack": req.haystack if req.haystack not in (None, "procedural") else None,
         "allow_repeat": req.allow_repeat or None,
+        "chat_template": req.chat_template if req.chat_template != "none" else None,
+        "reserve_output": req.reserve_output or None,
     }
     if any(v for v in extra.values()):
         import hashlib
@@ -294,7 +397,7 @@ def make(
                     from .dataset import DatasetWriter
 
                     writer = DatasetWriter(tmp, req, specs)
-                writer.add(row, spec.label)
+                writer.add(row, spec.label, spec.config)
                 tokens += row["length"]
                 if progress is not None:
                     progress(row)

@@ -24,7 +24,7 @@ _LONGEST_SUFFIX = len(_TEMP_TAG) + 20 + 1  # "." + name + tag + a pid of up to 2
 
 # What lcgen writes into a dataset folder (plus the bytecode Python leaves when a harness imports its files).
 _OWN_FILES = re.compile(
-    r"(README\.md|lcgen_metrics\.py|data/[^/]+/[^/]+\.parquet|harness/(lm_eval/[^/]+\.(yaml|py)|inspect_task\.py)"
+    r"(README\.md|lcgen_metrics\.py|tokenizers\.json|data/[^/]+/[^/]+\.parquet|harness/(lm_eval/[^/]+\.(yaml|py)|inspect_task\.py)"
     r"|(.+/)?__pycache__/[^/]+\.pyc)"
 )
 

@@ -222,7 +222,10 @@ def _first_difference(features: object) -> str:
 def _shown_feature(feature: object) -> str:
     if not isinstance(feature, dict):
         return "nothing"
-    kind = feature.get("dtype") or (f"list of {feature.get('list')}" if "list" in feature else "?")
+    inner = feature.get("list")
+    if isinstance(inner, list):  # a list of structs: name its fields
+        inner = "{" + ", ".join(str(f.get("name")) if isinstance(f, dict) else "?" for f in inner) + "}"
+    kind = feature.get("dtype") or (f"list of {inner}" if "list" in feature else "?")
     return f"{feature.get('name')} {kind}"
 
 

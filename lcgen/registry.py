@@ -87,6 +87,7 @@ class FamilySpec:
     depth_of: str | None = "needle"  # what a depth places ("relevant row", ...); None: the family has no depth
     answer_format: str = ""
     uses_haystack: bool = False  # takes --haystack; plan() gets a `haystack=` keyword
+    content_in_tokens: bool = False  # what it writes depends on the tokenizer (a density), not only how much filler
     unbounded_split: Callable[[Any], str] | None = None  # set: --len may be omitted (context = needles alone)
     difficulty: tuple[str, ...] = ()  # meta keys `lcgen score` breaks results down by
     source: Callable[[Any], Any] | None = None  # set: the oracle gets source(SampleSpec) besides `input`
@@ -127,6 +128,7 @@ def family(
     depth_of: str | None = "needle",
     answer_format: str = "",
     uses_haystack: bool = False,
+    content_in_tokens: bool = False,
     unbounded_split: Callable[[Any], str] | None = None,
     difficulty: tuple[str, ...] = (),
     source: Callable[[Any], Any] | None = None,
@@ -160,6 +162,7 @@ def family(
             depth_of=depth_of,
             answer_format=answer_format,
             uses_haystack=uses_haystack,
+            content_in_tokens=content_in_tokens,
             unbounded_split=unbounded_split,
             difficulty=difficulty,
             source=source,

@@ -6,11 +6,15 @@ import json
 
 import pyarrow as pa
 
+MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
+
 FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("id", pa.string(), "unique id: family/variant/length/depth/index"),
     ("task", pa.string(), "family name"),
     ("variant", pa.string(), "variant (the dataset config)"),
-    ("input", pa.string(), "the full prompt exactly as a model gets it"),
+    ("input", pa.string(), "the full prompt exactly as a model gets it (chat template applied, when one was)"),
+    ("messages", pa.list_(MESSAGE), "the same prompt as chat messages, for APIs and harnesses that apply the "
+                                    "model's chat template themselves"),
     ("question", pa.string(), "the question part of the prompt"),
     ("answer", pa.string(), "the exact reference answer, in the format the prompt asks for"),
     ("answers", pa.list_(pa.string()), "the atomic items the answer contains"),
@@ -31,6 +35,8 @@ FIELD_NAMES = [name for name, _, _ in FIELDS]
 def _feature(dtype: pa.DataType) -> dict:
     if pa.types.is_list(dtype):
         return {"feature": _feature(dtype.value_type), "_type": "List"}
+    if pa.types.is_struct(dtype):
+        return {f.name: _feature(f.type) for f in dtype}
     return {"dtype": str(dtype).replace("double", "float64"), "_type": "Value"}
 
 
@@ -43,7 +49,10 @@ def features_yaml() -> list[dict]:
     """The card's ``dataset_info.features`` list."""
     out = []
     for name, dtype, _ in FIELDS:
-        if pa.types.is_list(dtype):
+        if pa.types.is_list(dtype) and pa.types.is_struct(dtype.value_type):
+            out.append({"name": name, "list": [{"name": f.name, "dtype": _feature(f.type)["dtype"]}
+                                               for f in dtype.value_type]})
+        elif pa.types.is_list(dtype):
             out.append({"name": name, "list": _feature(dtype.value_type)["dtype"]})
         else:
             out.append({"name": name, "dtype": _feature(dtype)["dtype"]})

@@ -70,6 +70,9 @@ def frame(tok: Tokenizer, target: int, head: str, tail: str, ctx_open: str, ctx_
     The context is measured as :func:`lcgen.assemble.assemble` measures it, from the token holding its first
     character to the one holding the character after it, on a text whose context is one ``unit`` like its own.
     """
+    place = getattr(tok, "place", None)  # a chat template's text around the prompt (lcgen.chat.Wrapped)
+    if place is not None:
+        head, tail = place(head, tail)
     lead, trail = tok.counts([head + ctx_open, ctx_close + tail])
     mock = head + ctx_open + unit + ctx_close + tail
     index = tok.index(mock)

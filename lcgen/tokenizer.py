@@ -8,10 +8,12 @@ tiktoken itself expects, and the encoding is built in memory from tiktoken's own
 from __future__ import annotations
 
 import binascii
+import copy
 import functools
 import gzip
 import hashlib
 import importlib.util
+import json
 import os
 import re
 import stat
@@ -23,6 +25,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import accumulate
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,6 +53,9 @@ class TokenIndex:
     def tokens_at(self, char_offsets: Sequence[int]) -> np.ndarray:
         """Vectorised :meth:`token_at`."""
         pos = np.asarray(char_offsets, dtype=np.int64)
+        parent = getattr(self, "_parent", None)
+        if parent is not None:
+            return parent.tokens_at(pos + self._start)
         if self._unit == "bytes" and len(pos) <= 64 and self._byte_at is None and not self.text.isascii():
             # A few offsets: encode the text once, piece by piece between the sorted offsets.
             order = np.argsort(pos, kind="stable")
@@ -68,12 +74,29 @@ class TokenIndex:
             pos = self._byte_at[pos]
         return np.searchsorted(self._ends, pos, side="right")
 
+    def window(self, start: int, end: int) -> TokenIndex:
+        """This index seen from ``text[start:end]``: offsets count from ``start``, tokens from the whole text's
+        first (an oracle reads the user message inside a chat template's text)."""
+        view = TokenIndex.__new__(TokenIndex)
+        view.text, view.n_tokens = self.text[start:end], self.n_tokens
+        view._parent, view._start = self, start
+        return view
+
 
 class Tokenizer(ABC):
     """What lcgen needs of a tokenizer: counts, in-context segment counts and token positions."""
 
-    name: str
-    vocab_hash: str
+    name: str  # what rows record: a tiktoken name, "org/name@<commit>" for a Hub model, "hf:<folder>/<file>"
+    vocab_hash: str  # sha256 of the vocabulary file (the BPE file, or tokenizer.json)
+    identity: dict[str, Any]  # name, kind (tiktoken/hub/local), path, repo, revision, sha256 (see describe)
+
+    def with_special_tokens(self) -> Tokenizer:
+        """This tokenizer counting special-token text as the special token (what a chat-templated prompt holds)."""
+        return self
+
+    def chat_files(self) -> dict[str, Any]:
+        """The chat-template files that come with the tokenizer (none for a tiktoken encoding)."""
+        return {}
 
     @abstractmethod
     def count(self, text: str) -> int:
@@ -121,14 +144,31 @@ class TiktokenTokenizer(Tokenizer):
         lengths = np.zeros(self._enc.n_vocab, dtype=np.int64)
         lengths[np.fromiter(ranks.values(), np.int64, len(ranks))] = np.fromiter(map(len, ranks), np.int64, len(ranks))
         self._byte_len = lengths
+        self._allowed: set[str] | str = set()  # special tokens read as such: none (encode_ordinary) or "all"
+        self.identity = {"name": name, "kind": "tiktoken", "path": None, "repo": None, "revision": None,
+                         "sha256": self.vocab_hash}
+
+    def with_special_tokens(self) -> TiktokenTokenizer:
+        """The same encoding reading special-token text ("<|endoftext|>") as one token, for chat-templated prompts."""
+        twin = copy.copy(self)
+        twin._allowed = "all"
+        lengths = self._byte_len.copy()
+        for text in sorted(self._enc.special_tokens_set):
+            lengths[self._enc.encode_single_token(text)] = len(text.encode())
+        twin._byte_len = lengths
+        return twin
 
     def count(self, text: str) -> int:
+        if self._allowed:
+            return len(self._token_ends(text))
         if len(text) >= _PARALLEL_MIN_CHARS:
             return len(self._token_ends(text))
         return len(self._enc.encode_ordinary(text))
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text``."""
+        if self._allowed:
+            return self._enc.encode(text, allowed_special=self._allowed)
         return self._enc.encode_ordinary(text)
 
     def _token_ends(self, text: str) -> np.ndarray:
@@ -144,9 +184,9 @@ class TiktokenTokenizer(Tokenizer):
         # (which holds the GIL while the other half is being encoded).
         to_numpy = getattr(self._enc, "encode_to_numpy", None)
         if to_numpy is not None:
-            tokens = to_numpy(text, allowed_special=set(), disallowed_special=())
+            tokens = to_numpy(text, allowed_special=self._allowed, disallowed_special=())
         else:
-            tokens = np.fromiter(self._enc.encode_ordinary(text), dtype=np.int64)
+            tokens = np.fromiter(self.encode(text), dtype=np.int64)
         return np.cumsum(self._byte_len[tokens])
 
     def segment_counts(self, segments: Sequence[str]) -> list[int] | None:
@@ -195,9 +235,13 @@ def exact_seam(text: str) -> int | None:
 
 
 class HFTokenizer(Tokenizer):
-    """A Hugging Face ``tokenizer.json`` loaded with the ``tokenizers`` library; special tokens are never added."""
+    """A Hugging Face ``tokenizer.json`` loaded with the ``tokenizers`` library; special tokens are never added.
 
-    def __init__(self, path: Path):
+    Text that spells one of its special tokens ("<|im_start|>") is counted as that token, as the model gets it.
+    """
+
+    def __init__(self, path: Path, *, name: str | None = None, chat_paths: dict[str, Path] | None = None,
+                 identity: dict[str, Any] | None = None):
         from tokenizers import Tokenizer as _HF
 
         try:
@@ -208,8 +252,13 @@ class HFTokenizer(Tokenizer):
             self._tok = _HF.from_str(raw.decode("utf-8"))
         except Exception as exc:  # the library raises bare Exceptions for malformed files
             raise ParamError(f"--tokenizer: {path} is not a valid tokenizer.json ({exc})".splitlines()[0]) from None
-        self.name = f"hf:{path.parent.name or path.stem}/{path.name}"
+        self.name = name or f"hf:{path.parent.name or path.stem}/{path.name}"
         self.vocab_hash = hashlib.sha256(raw).hexdigest()
+        # The files beside tokenizer.json that hold its chat template (see read_chat_files).
+        self.chat_paths = chat_paths if chat_paths is not None else {
+            "config": path.parent / "tokenizer_config.json", "jinja": path.parent / "chat_template.jinja"}
+        self.identity = {"name": self.name, "kind": "local", "path": str(path.resolve()), "repo": None,
+                         "revision": None, "sha256": self.vocab_hash, **(identity or {})}
 
     def count(self, text: str) -> int:
         return len(self._tok.encode(text, add_special_tokens=False).ids)
@@ -223,6 +272,34 @@ class HFTokenizer(Tokenizer):
     def index(self, text: str) -> TokenIndex:
         offsets = self._tok.encode(text, add_special_tokens=False).offsets
         return TokenIndex(text, np.asarray([end for _, end in offsets], dtype=np.int64), "chars")
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text``."""
+        return self._tok.encode(text, add_special_tokens=False).ids
+
+    def chat_files(self) -> dict[str, Any]:
+        """The model's tokenizer_config.json (parsed) and chat_template.jinja (text), where it has them."""
+        return read_chat_files(self.chat_paths)
+
+
+def read_chat_files(paths: dict[str, Path]) -> dict[str, Any]:
+    """What a model holds for its chat template: ``config`` (tokenizer_config.json, parsed) and ``jinja``
+    (chat_template.jinja's text, which transformers prefers over the config's ``chat_template``), where present."""
+    out: dict[str, Any] = {}
+    config, jinja = paths.get("config"), paths.get("jinja")
+    if config is not None and config.is_file():
+        try:
+            out["config"] = json.loads(config.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ParamError(f"--tokenizer: {config} is not valid JSON ({str(exc).splitlines()[0]})") from None
+        if not isinstance(out["config"], dict):
+            raise ParamError(f"--tokenizer: {config} is not a JSON object")
+    if jinja is not None and jinja.is_file():
+        try:
+            out["jinja"] = jinja.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ParamError(f"--tokenizer: cannot read {jinja} ({exc})".splitlines()[0]) from None
+    return out
 
 
 def _path_problem(spec: str) -> tuple[bool, str]:
@@ -268,17 +345,87 @@ def _read_bpe_file(url: str, expected_hash: str | None) -> bytes:
     raise ParamError(f"--tokenizer: no verified offline copy of {url.rsplit('/', 1)[-1]} (install bpe-openai)")
 
 
-@functools.lru_cache(maxsize=8)
-def get_tokenizer(spec: str = DEFAULT_TOKENIZER) -> Tokenizer:
-    """A tokenizer by name (``cl100k_base``, ``o200k_base``) or by the path of a local ``tokenizer.json``."""
+HUB_ID = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<revision>[\w./-]+))?$")
+
+
+def split_specs(value: str) -> list[str]:
+    """``--tokenizer a,b,c`` as a list; one name is a list of one."""
+    specs = [s.strip() for s in value.split(",")]
+    if not all(specs):
+        raise ParamError(f"--tokenizer: {value!r} has an empty name; list tokenizers as A,B")
+    if len(set(specs)) != len(specs):
+        raise ParamError(f"--tokenizer: {value!r} lists a tokenizer twice")
+    return specs
+
+
+@functools.lru_cache(maxsize=16)
+def get_tokenizer(spec: str = DEFAULT_TOKENIZER, *, cached_only: bool = False) -> Tokenizer:
+    """A tokenizer by name (``cl100k_base``, ``o200k_base``), by the path of a local ``tokenizer.json`` or model
+    folder, or by Hub model id ``org/name[@revision]`` (tokenizer files only, from the HF cache when offline or
+    ``cached_only``)."""
     if spec in TIKTOKEN_NAMES:
         return TiktokenTokenizer(spec)
     path = Path(spec)
     exists, problem = _path_problem(spec) if spec else (False, "")
+    if exists and path.is_dir():
+        if not (path / "tokenizer.json").is_file():
+            raise ParamError(f"--tokenizer: folder {spec!r} has no tokenizer.json")
+        return HFTokenizer(path / "tokenizer.json", name=f"hf:{path.resolve().name}/tokenizer.json")
+    if not exists and path.suffix != ".json" and HUB_ID.match(spec):
+        return _hub_tokenizer(spec, cached_only)
     if path.suffix == ".json" or exists or os.sep in spec:
         if problem:
             raise ParamError(f"--tokenizer: {problem}")
         return HFTokenizer(path)
     raise UnknownNameError(
-        f"--tokenizer: unknown tokenizer {spec!r}; use one of {', '.join(TIKTOKEN_NAMES)} or a tokenizer.json path"
+        f"--tokenizer: unknown tokenizer {spec!r}; use one of {', '.join(TIKTOKEN_NAMES)}, a tokenizer.json path, "
+        f"a model folder or a Hub model id org/name[@revision]"
     )
+
+
+def _hub_tokenizer(spec: str, cached_only: bool) -> HFTokenizer:
+    """A Hub model's tokenizer through huggingface_hub: its cache, or a download of the tokenizer files alone."""
+    found = HUB_ID.match(spec)
+    repo, revision = found["repo"], found["revision"]
+    try:
+        import huggingface_hub
+        from huggingface_hub import constants as hub_constants
+        from huggingface_hub import errors as hub_errors
+    except ImportError:
+        from .errors import missing_dependency
+
+        raise missing_dependency("--tokenizer with a Hub model id", "huggingface_hub") from None
+    offline = cached_only or hub_constants.HF_HUB_OFFLINE
+
+    def download(filename: str, rev: str | None) -> Any:
+        return huggingface_hub.hf_hub_download(repo, filename, revision=rev, local_files_only=offline)
+
+    where = f"{repo}@{revision}" if revision else repo
+    try:
+        main = Path(download("tokenizer.json", revision))
+        commit = huggingface_hub.hf_hub_download(repo, "tokenizer.json", revision=revision, local_files_only=True,
+                                                 dry_run=True).commit_hash
+        chat_paths = {}
+        for key, extra in (("config", "tokenizer_config.json"), ("jinja", "chat_template.jinja")):
+            try:
+                chat_paths[key] = Path(download(extra, commit))
+            except hub_errors.EntryNotFoundError:  # local or remote: the model has no such file (or it is not cached)
+                pass
+    except hub_errors.GatedRepoError:
+        raise ParamError(f"--tokenizer: {repo} is gated; accept its terms on the Hub and set HF_TOKEN") from None
+    except hub_errors.RepositoryNotFoundError:
+        raise ParamError(f"--tokenizer: no model repo {repo} on the Hub (or it is private: set HF_TOKEN)") from None
+    except hub_errors.RevisionNotFoundError:
+        raise ParamError(f"--tokenizer: {repo} has no revision {revision!r}") from None
+    except hub_errors.LocalEntryNotFoundError:
+        how = "HF_HUB_OFFLINE=1 is set" if hub_constants.HF_HUB_OFFLINE else "lcgen may not download here"
+        raise ParamError(f"--tokenizer: {where} is not in the local Hugging Face cache and {how}; run once online "
+                         f"or give a local model folder") from None
+    except hub_errors.EntryNotFoundError:
+        raise ParamError(f"--tokenizer: {where} has no tokenizer.json (lcgen reads fast tokenizers only)") from None
+    except hub_errors.HFValidationError:
+        raise ParamError(f"--tokenizer: {spec!r} is not a valid Hub model id (org/name[@revision])") from None
+    except (hub_errors.HfHubHTTPError, OSError) as exc:
+        raise ParamError(f"--tokenizer: cannot fetch {where} from the Hub ({type(exc).__name__})") from None
+    return HFTokenizer(main, name=f"{repo}@{commit}", chat_paths=chat_paths,
+                       identity={"kind": "hub", "repo": repo, "revision": commit, "path": None})

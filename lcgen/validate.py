@@ -21,7 +21,7 @@ import numpy as np
 
 from .dataset import (FINGERPRINT_PREFIX, content_fingerprint, iter_splits, kind_of, read_card, read_rows,
                       row_digest, row_problems)
-from .errors import DatasetError, UnknownNameError
+from .errors import DatasetError, LcgenError, UnknownNameError
 from .oracle import OracleInput, Request
 from .params import build_params
 from .registry import families, oracles
@@ -94,8 +94,13 @@ def depth_allowance(unit_tokens: int, ctx_tokens: int) -> float:
     return min(100.0 * unit_tokens / max(ctx_tokens, 1), MAX_DEPTH_ALLOWANCE) + DEPTH_EPS
 
 
-def check_row(row: dict[str, Any], tokenizers: dict[str, Any]) -> tuple[list[str], float]:
-    """Problems found in one row (empty when it passes) and its anchor depth error in percent points."""
+def check_row(row: dict[str, Any], tokenizers: dict[str, Any],
+              chats: dict[str, Any] | None = None) -> tuple[list[str], float]:
+    """Problems found in one row (empty when it passes) and its anchor depth error in percent points.
+
+    ``chats`` maps a chat template's sha256 to the template (from tokenizers.json): a row made with one is counted
+    with special tokens and its ``messages`` must render to its ``input``.
+    """
     problems = row_problems(row)
     if problems:
         return problems, 0.0
@@ -109,13 +114,26 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any]) -> tuple[list[str
         return problems + [f"tokenizer {row['tokenizer']!r} is not one lcgen loads by name "
                            f"({', '.join(TIKTOKEN_NAMES)}); not opened (pass its tokenizer.json with --tokenizer)"], 0.0
     tok = tokenizers.get(spec) or tokenizers.setdefault(spec, get_tokenizer(spec))
-    index = tok.index(row["input"])  # the one tokenization of this sample, shared with the oracle
     meta, meta_problems = _read_meta(row)
     problems.extend(meta_problems)
+    chat_sha = meta.get("chat_template") if meta is not None else None
+    if chat_sha is not None and not isinstance(chat_sha, str):
+        problems.append(f"meta.chat_template is {kind_of(chat_sha)}, not a template's sha256")
+        chat_sha = None
+    chat = (chats or {}).get(chat_sha) if chat_sha is not None else None
+    if chat_sha is not None and chat is None:
+        problems.append(f"meta.chat_template {str(chat_sha)[:12]}... is not a template tokenizers.json records")
+    if chat_sha is not None:
+        tok = tok.with_special_tokens()
+    index = tok.index(row["input"])  # the one tokenization of this sample, shared with the oracle
+    problems.extend(_messages_problems(row, chat, chat_sha is not None))
+    shift = _message_shift(row, chat)
     try:
-        got = fam(_view(row, index, meta, spec))
+        got = fam(_view(row, index, meta, spec, shift))
     except ORACLE_ERRORS as exc:
         return problems + [f"oracle could not solve the sample ({type(exc).__name__}: {exc})"], 0.0
+    if shift:
+        got = _shifted(got, shift)
     problems.extend(got.problems)
     if got.answer != row["answer"]:
         problems.append("oracle answer differs from `answer`")
@@ -144,7 +162,11 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any]) -> tuple[list[str
             problems.append("the family places nothing at a depth, yet `depth` or `target_depth` is set")
         return problems, 0.0
     ctx = max(last - first, 1)
-    needle_tok = index.tokens_at(got.needle_offsets)
+    # Depth is measured where the needle's unit starts: the oracle may find its text past the unit's leading space,
+    # which a tokenizer that splits " " from the word counts as a token of its own.
+    at = meta["needle_offsets"] if meta is not None and _same_places(meta["needle_offsets"], got.needle_offsets,
+                                                                      row["input"]) else got.needle_offsets
+    needle_tok = index.tokens_at(at)
     measured = 100.0 * (needle_tok - first) / ctx
     recorded = np.asarray(row["depth"], dtype=float)
     if measured.shape != recorded.shape or not np.allclose(measured, recorded, atol=DEPTH_EPS, rtol=0):
@@ -159,17 +181,66 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any]) -> tuple[list[str
     return problems, error
 
 
+def _messages_problems(row: dict[str, Any], chat: Any, templated: bool) -> list[str]:
+    """``messages`` must be the prompt ``input`` holds: the one user message itself, or the messages the chat
+    template renders to exactly ``input``."""
+    from .errors import ParamError
+
+    messages = row["messages"]
+    if not templated:
+        if messages != [{"role": "user", "content": row["input"]}]:
+            return ["messages is not the one user message `input` holds"]
+        return []
+    if chat is None:
+        return []
+    try:
+        rendered = chat.render(messages)
+    except ParamError as exc:
+        return [f"messages do not render with the recorded chat template ({str(exc).partition(': ')[2]})"]
+    return [] if rendered == row["input"] else ["messages rendered with the recorded chat template differ from input"]
+
+
 def oracle_input(row: dict[str, Any], tokenizer: str | None = None) -> OracleInput:
     """The oracle's view of a freshly built row (tests, and scripts that call an oracle directly)."""
     spec = tokenizer or row["tokenizer"]
     return _view(row, get_tokenizer(spec).index(row["input"]), json.loads(row["meta"]), spec)
 
 
-def _view(row: dict[str, Any], index: Any, meta: dict[str, Any] | None, tokenizer: str) -> OracleInput:
-    """What the oracle may read of ``row``: the request only when ``meta`` is sound (else None)."""
+def _view(row: dict[str, Any], index: Any, meta: dict[str, Any] | None, tokenizer: str,
+          shift: int | None = None) -> OracleInput:
+    """What the oracle may read of ``row``: the request only when ``meta`` is sound (else None); the user message
+    alone when a chat template's text is around it (checked apart: ``messages`` must render to ``input``)."""
     request = None if meta is None else Request(meta["params"], row["target_length"], row["target_depth"])
-    return OracleInput(input=row["input"], question=row["question"], variant=row["variant"], token_index=index,
+    text = row["input"]
+    if shift is not None:
+        text = row["messages"][0]["content"]
+        index = index.window(shift, shift + len(text))
+    return OracleInput(input=text, question=row["question"], variant=row["variant"], token_index=index,
                        request=request, source=None if meta is None else _source(row, meta, tokenizer))
+
+
+def _message_shift(row: dict[str, Any], chat: Any) -> int | None:
+    """With a chat template, where the user message's offsets fall in ``input`` (the oracle reads the message, and
+    ``messages`` is checked apart to render to ``input``); None without one, or when the message is not there."""
+    from .errors import ParamError
+
+    if chat is None or len(row["messages"]) != 1:
+        return None
+    content = row["messages"][0]["content"]
+    try:
+        shift = chat.message_shift(content)
+    except ParamError:
+        return None
+    lead = len(content) - len(content.lstrip())
+    core = content.strip()
+    return shift if row["input"][shift + lead:shift + lead + len(core)] == core else None
+
+
+def _shifted(got: Any, shift: int) -> Any:
+    """An oracle's result on the user message, in offsets of the whole input."""
+    return dataclasses.replace(got, needle_offsets=[o + shift for o in got.needle_offsets],
+                               context_span=(got.context_span[0] + shift, got.context_span[1] + shift),
+                               unit_offsets=[o + shift for o in got.unit_offsets])
 
 
 def _source(row: dict[str, Any], meta: dict[str, Any], tokenizer: str) -> Any:
@@ -252,13 +323,7 @@ def _meta_against_oracle(meta: dict[str, Any], got: Any, text: str, ctx_tokens: 
     A recorded offset may differ from the oracle's only by whitespace (a unit's leading space, say).
     """
     problems = []
-    offsets = meta["needle_offsets"]
-
-    def same_place(a: int, b: int) -> bool:
-        lo, hi = min(a, b), max(a, b)
-        return 0 <= lo and hi <= len(text) and not text[lo:hi].strip()
-
-    if len(offsets) != len(got.needle_offsets) or not all(map(same_place, offsets, got.needle_offsets)):
+    if not _same_places(meta["needle_offsets"], got.needle_offsets, text):
         problems.append("meta.needle_offsets differ from where the oracle finds the needles")
     if list(meta["context_span"]) != list(got.context_span):
         problems.append("meta.context_span differs from the context the oracle reads")
@@ -268,6 +333,15 @@ def _meta_against_oracle(meta: dict[str, Any], got: Any, text: str, ctx_tokens: 
         if key in meta and meta[key] != value:
             problems.append(f"meta.{key} is {meta[key]!r} but the oracle measures {value!r}")
     return problems
+
+
+def _same_places(recorded: list[int], found: list[int], text: str) -> bool:
+    """Offsets that differ at most by whitespace between them, one for one."""
+    def same(a: int, b: int) -> bool:
+        lo, hi = min(a, b), max(a, b)
+        return 0 <= lo and hi <= len(text) and not text[lo:hi].strip()
+
+    return len(recorded) == len(found) and all(map(same, recorded, found))
 
 
 def _is_json(value: Any, kind: type) -> bool:
@@ -282,10 +356,11 @@ def _row_tokenizer(row: dict[str, Any]) -> str | None:
 def validate(folder: Path, tokenizer: str | None = None) -> tuple[OrderedDict[str, VariantReport], int]:
     """Check every sample of a dataset folder; returns per-variant reports and the number of failed samples.
 
-    ``tokenizer`` (a tiktoken name or a tokenizer.json the user named) replaces the one each row records.
+    ``tokenizer`` (names, paths or Hub ids, comma-separated) replaces the ones the dataset records; each row
+    takes the one whose sha256 it recorded.
     """
     reports: OrderedDict[str, VariantReport] = OrderedDict()
-    tokenizers: dict[str, Any] = {}
+    book = TokenizerBook(folder, tokenizer)
     seen_ids: set[str] = set()
     failed = 0
     split_digests: OrderedDict[str, list[tuple[str, str]]] = OrderedDict()
@@ -300,18 +375,16 @@ def validate(folder: Path, tokenizer: str | None = None) -> tuple[OrderedDict[st
         for n, row in enumerate(rows, 1):
             has_id = isinstance(row.get("id"), str) and bool(row["id"])
             label = row["id"] if has_id else f"{config}/{split} row {n}"
-            variant = row["variant"] if isinstance(row.get("variant"), str) else config
-            rep = reports.setdefault(variant, VariantReport())
-            name = row.get("tokenizer")
-            if tokenizer is None and isinstance(name, str) and name.startswith("hf:"):
-                raise DatasetError(f"{folder}: sample {label} uses {name}; pass its tokenizer.json with --tokenizer")
-            row["tokenizer_spec"] = tokenizer
-            problems, err = check_row(row, tokenizers)
+            rep = reports.setdefault(config, VariantReport())
+            row["tokenizer_spec"] = book.spec_for(row, label)
+            problems, err = check_row(row, book.loaded, book.chats)
             if has_id and row["id"] in seen_ids:
                 problems.append("duplicate id")
             if has_id:
                 seen_ids.add(row["id"])
-            if isinstance(row.get("variant"), str) and row["variant"] != config:
+            if isinstance(row.get("variant"), str) and config not in (row["variant"], *(
+                    row["variant"] + e["config_suffix"] for e in book.entries.values()
+                    if isinstance(e.get("config_suffix"), str) and e.get("name") == row.get("tokenizer"))):
                 problems.append(f"variant {row['variant']!r} stored under config {config!r}")
             rep.samples += 1
             rep.exact += row.get("length") == row.get("target_length")
@@ -327,6 +400,103 @@ def validate(folder: Path, tokenizer: str | None = None) -> tuple[OrderedDict[st
         if problem:
             reports.setdefault(cfg["config_name"], VariantReport()).card_problems.append(problem)
     return reports, failed
+
+
+MAX_TOKENIZER_BYTES = 512 * 1024 * 1024  # a recorded tokenizer file larger than this is not opened
+
+
+class TokenizerBook:
+    """Which tokenizer (and chat template) each row was counted with, found again from tokenizers.json: a tiktoken
+    name by name, a Hub model by repo and commit from the local HF cache, a local file by its recorded absolute path
+    and sha256; ``--tokenizer`` replaces them, matched to rows by sha256. When one cannot be found, the run stops
+    in one line saying what to pass."""
+
+    def __init__(self, folder: Path, override: str | None):
+        from .chat import ChatTemplate
+        from .dataset import read_tokenizers_manifest
+        from .tokenizer import split_specs
+
+        self.folder = folder
+        self.entries = {e["name"]: e for e in read_tokenizers_manifest(folder)}
+        self.chats: dict[str, Any] = {}
+        for e in self.entries.values():
+            chat = e.get("chat_template")
+            if isinstance(chat, dict) and isinstance(chat.get("template"), str):
+                template = ChatTemplate(str(chat.get("source")), chat["template"],
+                                        tuple(sorted((chat.get("tokens") or {}).items())))
+                self.chats[template.sha256] = template
+        self.loaded: dict[str, Any] = {}
+        self.by_hash: dict[str, str] = {}
+        for spec in split_specs(override) if override else []:
+            tok = get_tokenizer(spec)
+            self.loaded[spec] = tok
+            self.by_hash.setdefault(tok.vocab_hash, spec)
+        self._found: dict[tuple[str, str], str | None] = {}
+
+    def spec_for(self, row: dict[str, Any], label: str) -> str | None:
+        name, sha = row.get("tokenizer"), row.get("tokenizer_hash")
+        if not isinstance(name, str) or not isinstance(sha, str):
+            return None  # check_row reports the column
+        if self.by_hash:
+            if sha in self.by_hash:
+                return self.by_hash[sha]
+            if len(self.by_hash) == 1:
+                return next(iter(self.by_hash.values()))  # check_row reports the differing hash
+            raise DatasetError(f"{self.folder}: sample {label} was counted with {name} (sha256 {sha}); no "
+                               f"--tokenizer given has that sha256")
+        if (name, sha) not in self._found:
+            self._found[(name, sha)] = self._find(name, sha, label)
+        return self._found[(name, sha)]
+
+    def _find(self, name: str, sha: str, label: str) -> str | None:
+        if name in TIKTOKEN_NAMES:
+            return name
+        entry = self.entries.get(name)
+        if entry is None:
+            if name.startswith("hf:"):
+                raise DatasetError(f"{self.folder}: sample {label} uses {name}; pass its tokenizer.json with "
+                                   f"--tokenizer")
+            return None  # check_row reports a name lcgen does not load
+        if entry.get("kind") == "hub":
+            spec = f"{entry.get('repo')}@{entry.get('revision')}"
+            try:
+                tok = get_tokenizer(spec, cached_only=True)
+            except LcgenError:
+                raise DatasetError(f"{self.folder}: sample {label} was counted with {entry.get('repo')} at commit "
+                                   f"{entry.get('revision')}, which is not in the local Hugging Face cache; pass "
+                                   f"--tokenizer {spec} (downloads its tokenizer files) or a tokenizer.json with "
+                                   f"sha256 {sha}") from None
+        else:
+            path = entry.get("path")
+            problem = _recorded_path_problem(path, sha)
+            if problem:
+                raise DatasetError(f"{self.folder}: sample {label} was counted with {name}, recorded at {path}, "
+                                   f"which {problem}; pass --tokenizer PATH to a tokenizer.json (or its folder) with "
+                                   f"sha256 {sha}")
+            spec = str(path)
+            tok = get_tokenizer(spec)
+        self.loaded[spec] = tok
+        return spec
+
+
+def _recorded_path_problem(path: Any, sha: str) -> str:
+    """Why the tokenizer file a dataset records cannot be used here, or "": it must be a regular file of sane
+    size whose sha256 is the recorded one (a recorded path is data, not a command to open anything)."""
+    import os
+    import stat
+
+    if not isinstance(path, str) or not os.path.isabs(path):
+        return "is not an absolute path"
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "does not exist here"
+    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_TOKENIZER_BYTES:
+        return "is not a tokenizer file"
+    with open(path, "rb") as fh:
+        if hashlib.sha256(fh.read()).hexdigest() != sha:
+            return "has changed (its sha256 differs)"
+    return ""
 
 
 def _fingerprint_problem(cfg: dict[str, Any], split_digests: list[tuple[str, str]]) -> str:

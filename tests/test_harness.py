@@ -232,4 +232,5 @@ def test_inspect_cli(ds, tmp_path, env):
     assert log["results"]["completed_samples"] == len(rows_of(ds, "multiple_needles"))
     assert {s["name"]: s["metrics"]["mean"]["value"] for s in log["results"]["scores"]} == {"strict": 0.0,
                                                                                           "partial": 0.0}
-    assert sorted(p.name for p in ds.iterdir()) == ["README.md", "data", "harness", "lcgen_metrics.py"]
+    assert sorted(p.name for p in ds.iterdir()) == ["README.md", "data", "harness", "lcgen_metrics.py",
+                                                    "tokenizers.json"]

@@ -191,11 +191,19 @@ def test_local_hf_tokenizer_end_to_end(tmp_path, tiny_hf_tokenizer):
     res = run("make", "needle-threads", "--len", "6k", "--tokenizer", tiny_hf_tokenizer, "--depths", "20,80",
               "--out", "hf", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    res = run("validate", "hf", cwd=tmp_path)
-    assert res.returncode != 0 and "--tokenizer" in res.stderr  # an HF tokenizer must be named again
-    res = run("validate", "hf", "--tokenizer", tiny_hf_tokenizer, cwd=tmp_path)
-    assert res.returncode == 0, res.stdout + res.stderr
-    assert "all 12 samples passed" in res.stdout
+    res = run("validate", "hf", cwd=tmp_path)  # found again at its recorded absolute path, checked by sha256
+    assert res.returncode == 0 and "all 12 samples passed" in res.stdout, res.stdout + res.stderr
+    moved = tmp_path / "moved" / "tokenizer.json"
+    moved.parent.mkdir()
+    Path(tiny_hf_tokenizer).rename(moved)
+    try:
+        res = run("validate", "hf", cwd=tmp_path)
+        assert res.returncode != 0 and res.stderr.count("\n") == 1, res.stderr
+        assert "does not exist here; pass --tokenizer PATH" in res.stderr and "sha256" in res.stderr
+        res = run("validate", "hf", "--tokenizer", str(moved.parent), cwd=tmp_path)
+        assert res.returncode == 0 and "all 12 samples passed" in res.stdout, res.stdout + res.stderr
+    finally:
+        moved.rename(tiny_hf_tokenizer)
 
 
 BAD_HAYSTACKS = [

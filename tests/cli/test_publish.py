@@ -163,7 +163,7 @@ def test_publish_then_load_the_tag_through_the_real_clients(hub, big, published,
                    "| single_needle | 2k | 2000 | 1 | 1 | 2 |",
                    "](coverage.png)", "**strict**", "**partial**", "Needle Threading", "## License", "cc-by-4.0",
                    f"- v1.0.0 — 12 samples, lcgen {__version__}", "lcgen make needle-threads --len 2k --depths 10,90",
-                   "vocabulary sha256", "| seed | 0 |"):
+                   "tokenizer file sha256", "| seed | 0 |"):
         assert needle in card, needle
     assert "<this folder or repo>" not in card
     assert files["coverage.png"].startswith(b"\x89PNG\r\n\x1a\n")

@@ -202,5 +202,5 @@ def test_tokenizer_folder_or_device_says_what_it_is(tmp_path):
     (tmp_path / "folder").mkdir()
     work = tmp_path / "work"
     work.mkdir()
-    refused(run(*NT, "--len", "2k", "--tokenizer", str(tmp_path / "folder"), cwd=work), work, "is a folder")
+    refused(run(*NT, "--len", "2k", "--tokenizer", str(tmp_path / "folder"), cwd=work), work, "has no tokenizer.json")
     refused(run(*NT, "--len", "2k", "--tokenizer", os.devnull, cwd=work), work, "not a regular file")

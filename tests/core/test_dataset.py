@@ -17,8 +17,8 @@ from lcgen.make import MakeRequest, make
 # sha256 of the canonical JSON of every row of the reference datasets below. A change here changes generated
 # data: bump lcgen's version (or the family's) and record it in CHANGELOG.md.
 GOLDEN = {
-    "cl100k_base": "e5258bd6a9c30f2199a7e4700fc84c486d7e5c6dddedf12203a5975128b04325",
-    "o200k_base": "78fd0aeb015b22772d5621508184e56eba5d199ebcfc4faad123e9106766d4c6",
+    "cl100k_base": "ffca4c9e49997bc85069910a2f4ceb72365ea962791805a08bdfb80a0bae3358",
+    "o200k_base": "8dceb2fc241221cfcec395b96d3d45bb3d7119db95ae36a234f09e9f107f5bdd",
 }
 
 
@@ -35,53 +35,57 @@ def canonical_sha256(folder: Path) -> str:
 # here is a version bump and a CHANGELOG line.
 GOLDEN_FILES: dict[str, dict[str, str]] = {
     "ancestral-trace": {
-        "rows": "b389950eef27cd7b874d68fafec7d2f44cfae6ee3457264d59613124c03e5b1c",
-        "README.md": "655fba525d241131aff3e8c2da99da5ec71122b1aa416b82b5b69d22427f2723",
-        "harness/inspect_task.py": "52e7dbfe752f8c24cffa10812b810a6f3a0b2082b727d6f36db7f18ffad24c15",
+        "rows": "00aeaf7b90ef4044e6dbc131eb920dc0fdd9ddfb64fbad4876d34436195bb828",
+        "README.md": "c2335029568dda868872d88a64406f9132fd071104488e0a519f756c555514fd",
+        "harness/inspect_task.py": "c79667f29646123e7e2068e0bc5e2493bd9c9628616f2f5ce878f6076cba2d8a",
         "harness/lm_eval/_lcgen_ancestral_trace_base.yaml":
-            "c436f9a07d3e6025e5e8abb5299cae236ac4482d8c17222151b185d581f6e13d",
+            "aea45ff727a5efd5510817d0e0331077ec1f2842bcbdafb2f529fe8db6e90c25",
         "harness/lm_eval/lcgen_ancestral_trace.yaml":
             "e00992aed9e47354b043ff63b4e2c47cf9424c663aee4c9f1f6a5fb364c42e04",
         "harness/lm_eval/lcgen_ancestral_trace_eldest_ancestor_2k.yaml":
-            "dffe081c68a3e753d7ec4fac73cb4012e6997c807ea67547b3f70bf8d572979e",
-        "harness/lm_eval/utils.py": "a06da6b77f515e860d3e990bbcc639ed780b898b73e3b8524aa186094428a58a",
+            "791733e7c900fc59ce1cba4fbaf408e436f960db13a1b0e41f75de843b491805",
+        "harness/lm_eval/utils.py": "33e2494e867d1a96b8adb0bd816d8d1c138771c63ae7a41d701d386e6bd34855",
         "lcgen_metrics.py": "aa144b3d5e0f8e0ba3d3839b8ae7089a0dd6ba12b1ba88437bd3b10a5acae1a5",
+        "tokenizers.json": "e6a77ae12f51300d9231bb63c22ae4e22624bfdef33d301f7b918d349172763a",
     },
     "holistic-queries": {
-        "rows": "158e1b2c11eb75ba7cda5fba6582570e187479f8dfddf054d28b539674678b58",
-        "README.md": "48b4a9b7556af72a4efe74ad7b33051524396f6abd1da7036e6245bc8b01fdb2",
-        "harness/inspect_task.py": "f2ee9e43240c5ce87267cf6cbbd64e9dc96ed18af908d68de9c7c079e3df397a",
+        "rows": "f894530b24c00cb84006b46f2bbb17657466d0c063b10cabfaed71f321bcf0a1",
+        "README.md": "4c32ae27c71f5548c03679a5774733bfeb6b82ea30711772e1f7a73089a38a9d",
+        "harness/inspect_task.py": "ed94a89a18c62612ce38fbf78fa4b0e637b527a988a1bc372a58e57af8f33cc2",
         "harness/lm_eval/_lcgen_holistic_queries_base.yaml":
-            "5f4fb2f8a2be448a924fc983f70ba119926e4320faa7d0b03963f87fd634d1f3",
+            "424094c9337dc42583935e996ebc6fa6fcabb15a19a3fa28dde098c829adbb85",
         "harness/lm_eval/lcgen_holistic_queries.yaml":
             "8effdb5977d98f8741433ec64b895fe5f5afe24f6b5591efa379997df663847f",
         "harness/lm_eval/lcgen_holistic_queries_selection_2k.yaml":
-            "153b42470f9d8ac5f0be7b4210774ab87db954b7797e0ed23c27ef96ed027821",
-        "harness/lm_eval/utils.py": "660ff8186ab7efef577b1f53ff59ce7d45d1aaed47ad773a65250253cc699e23",
+            "d25adff07f97cb9756f8dfc9a5684dad51e115b3003c94781f715ad792a062c1",
+        "harness/lm_eval/utils.py": "40ef2380c978859d06c2771be964707662ece1451dc9150c610fa881d0822443",
         "lcgen_metrics.py": "4df7bcdf357977694615b756f7f423a9b556bdf36a045c90cbd81af42fc5c45c",
+        "tokenizers.json": "e6a77ae12f51300d9231bb63c22ae4e22624bfdef33d301f7b918d349172763a",
     },
     "needle-threads": {
-        "rows": "b0c451b6e914cb0efe382e699d9f406d574a1a395dca4627cc8f32c100dccb08",
-        "README.md": "5d5c8c4851e2827e1a33952dc1eb9d3c0d5861805a82fd76aaffa9a79270dd3a",
-        "harness/inspect_task.py": "69011c7b5a52487abb83c608e1689c71a09a17ef19e0cea0f86f2624348eb709",
+        "rows": "dc0ce5ad3edeb3e857a500981834ca4510026dd5eaf40a4128f16ad4637a985e",
+        "README.md": "d7dc89edfe60dfb8de08f5f28559bdebabab96ffbe1c045a3f781ef230bb2677",
+        "harness/inspect_task.py": "ad44961cf242491eb4bff5cb7e13777820e2e9ea3b9bb47ff5d388e7c97beed3",
         "harness/lm_eval/_lcgen_needle_threads_base.yaml":
-            "86d31cf815c4a35611472105ff606a4aa387f593ab697b6617d16cc882d72f46",
+            "24e3dee4eed2c554a0688fecbaa5af64e773934ec80d892f45fcd4b2075df9c9",
         "harness/lm_eval/lcgen_needle_threads.yaml": "366876f237853bbf5699b7ef100ab3c763809eddacb68b26edeb7d998788655a",
         "harness/lm_eval/lcgen_needle_threads_single_needle_2k.yaml":
-            "6aca51f03ad1e35704e400b7b4a8b8df149973087bfc5c3dfe9fa3c7e6185678",
-        "harness/lm_eval/utils.py": "0421544e21a63efaec64c37e02491bd87e33e68f7438b529b0293471ce06f44e",
+            "fea5191404e30814dfed73f9f61f58bf13c89a5692de4abc02293d3b0d6efa82",
+        "harness/lm_eval/utils.py": "5555315e964be4474f09ec942a4bba302ecfbc033c1b169318034d5324e0b101",
         "lcgen_metrics.py": "972452bd657cc6010c45010885eb3cd09a69c287eee2499a7e8eb11d4c08f814",
+        "tokenizers.json": "e6a77ae12f51300d9231bb63c22ae4e22624bfdef33d301f7b918d349172763a",
     },
     "needles": {
-        "rows": "1f3a4190273a6d02ea76f4a5d351a850428a3092abe255809bea9e10e6aa789b",
-        "README.md": "9340afa6a554039b603a313e2092150f767d46d954c45b7fe279f2b08c06b61e",
-        "harness/inspect_task.py": "6e0c08963fe5b55a80f85754c9cad827c3ab3a94c4c75403265087bb25b667f7",
-        "harness/lm_eval/_lcgen_needles_base.yaml": "d28d444b6731b01a014b9ae382ec2e2a1c4f499c1dc0382006a917a2a15f2391",
+        "rows": "91e576d4ca54a21f00a2bf565a64129c6dce9e34a9ddbf8b9395072299af2f59",
+        "README.md": "0b4e23fb3038884dc469879c733011e5b83c460e5f450cf0afd30c06142333e5",
+        "harness/inspect_task.py": "a5c99888bf6d3fdfd69089603da43f1f06404c31205a847811b7445b30667691",
+        "harness/lm_eval/_lcgen_needles_base.yaml": "9faa302b0f959f76e14402a63c88f3d450e4fdfc383378a1f1b832cd1d3569dd",
         "harness/lm_eval/lcgen_needles.yaml": "be9027876ddf5dd38bf0df6a49aecee070bb4e95abbb3b311164feffee7f7c4f",
         "harness/lm_eval/lcgen_needles_single_retrieval_2k.yaml":
-            "f434ff54a40a36dcec4690d8adfdc4c26be7da291378e2d66285834c165e8c89",
-        "harness/lm_eval/utils.py": "16aa669d91c09e86e5e8f95b3cde72ece5ae5067b8ce452b376ad5ff627dd662",
+            "d8a933e0962490f2ebc9d70f3d21bc0b32d13e90b3c2e13a79e9af595b4884e7",
+        "harness/lm_eval/utils.py": "432c417506dcfc9cb8e2bfc03762be8653626209ab2e5e0a95baea5ee3f6fe05",
         "lcgen_metrics.py": "469401275eb6c7abfbe1344bbfc57c32a1d3e681197ec86ba6de36ca2e8ba3f9",
+        "tokenizers.json": "e6a77ae12f51300d9231bb63c22ae4e22624bfdef33d301f7b918d349172763a",
     },
 }
 
