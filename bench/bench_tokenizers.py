@@ -56,12 +56,12 @@ def train(folder: Path, vocab: int) -> Path:
     return folder
 
 
-def spec(family: str, length: int, tokenizer: str, chat: str = "none") -> SampleSpec:
+def spec(family: str, length: int, tokenizer: str, chat: str = "none", fmt: str = "plain") -> SampleSpec:
     fam = families.get(family)
     variant = fam.variant_names()[0]
     params = dataclasses.asdict(fam.params(**fam.variants[variant]))
     return SampleSpec(family, variant, length, 50.0, 0, 7, tokenizer, params,
-                      "procedural" if fam.uses_haystack else None, chat_template=chat)
+                      "procedural" if fam.uses_haystack else None, chat_template=chat, format=fmt)
 
 
 def timed(fn, *args):
@@ -87,17 +87,19 @@ def main() -> None:
     try:
         t_train, hf = timed(train, work / "hf-bpe", args.vocab)
         print(f"trained a {args.vocab:,}-entry byte-level BPE in {t_train:.1f} s ({hf})\n")
-        print(f"{'family':<16} {'tokenizer':<24} {'template':<8} {'length':>7} {'gen s':>7} {'encode s':>9} "
-              f"{'gen/enc':>8}")
-        for family in ("needle-threads", "needles"):
-            for tokenizer, chat in (("cl100k_base", "none"), (str(hf), "none"), (str(hf), "auto")):
-                build_sample(spec(family, 2_000, tokenizer, chat))  # warm: load the tokenizer and templates
-                gen, row = timed(build_sample, spec(family, length, tokenizer, chat))
-                assert row["length"] == length
-                enc = encode_seconds(tokenizer, row["input"], chat != "none")
-                name = "hf (trained BPE)" if tokenizer == str(hf) else tokenizer
-                print(f"{family:<16} {name:<24} {chat:<8} {length_label(length):>7} {gen:>7.2f} {enc:>9.2f} "
-                      f"{gen / enc:>8.2f}")
+        print(f"{'family':<16} {'format':<13} {'tokenizer':<18} {'template':<8} {'length':>7} {'gen s':>7} "
+              f"{'encode s':>9} {'gen/enc':>8}")
+        runs = [(f, "plain", t, c) for f in ("needle-threads", "needles")
+                for t, c in (("cl100k_base", "none"), (str(hf), "none"), (str(hf), "auto"))]
+        runs += [("needles", "chat-history", "cl100k_base", "none"), ("needles", "chat-history", str(hf), "auto")]
+        for family, fmt, tokenizer, chat in runs:
+            build_sample(spec(family, 4_000, tokenizer, chat, fmt))  # warm: load the tokenizer and templates
+            gen, row = timed(build_sample, spec(family, length, tokenizer, chat, fmt))
+            assert row["length"] == length
+            enc = encode_seconds(tokenizer, row["input"], chat != "none" or fmt != "plain")
+            name = "hf (trained BPE)" if tokenizer == str(hf) else tokenizer
+            print(f"{family:<16} {fmt:<13} {name:<18} {chat:<8} {length_label(length):>7} {gen:>7.2f} {enc:>9.2f} "
+                  f"{gen / enc:>8.2f}")
         many = f"cl100k_base,o200k_base,{hf}"
         req = MakeRequest(family="needle-threads", lengths=[length], seed=7, depths=[50.0], variants=["threads"],
                           tokenizer=many)

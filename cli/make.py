@@ -136,6 +136,11 @@ def family_command(spec: FamilySpec) -> click.Command:
         sources = "procedural, files:PATH, hf:REPO[:CONFIG]:COLUMN[@REV]"
         params.append(click.Option(["--haystack"], default="procedural", show_default=True,
                                    help=f"Filler text around the {spec.depth_of or 'task'}s: {sources}."))
+        params.append(click.Option(["--format"], type=click.Choice(["plain", "chat-history"]), default="plain",
+                                   show_default=True,
+                                   help="chat-history: the context as a conversation of many user/assistant "
+                                        "turns (needles inside turns, the question as the last user turn), "
+                                        "rendered with --chat-template or a plain transcript."))
         params.append(click.Option(["--allow-repeat"], is_flag=True,
                                    help="Let a corpus smaller than a sample repeat its sentences (recorded in meta "
                                         "and the card); without it such a sample is refused."))

@@ -31,6 +31,7 @@ def run_make(
     allow_repeat: bool = False,
     chat_template: str = "none",
     reserve_output: int = 0,
+    format: str = "plain",
 ) -> None:
     req = MakeRequest(
         family=family,
@@ -46,6 +47,7 @@ def run_make(
         allow_repeat=allow_repeat,
         chat_template=chat_template,
         reserve_output=reserve_output,
+        format=format,
     )
     req.check()
     if out is not None and not out.strip():

@@ -107,28 +107,22 @@ class ChatTemplate:
         lead, trail = outer_space(content, content)
         return len(self.wrap(lead, trail)[0]) - len(lead)
 
-    def turns(self) -> tuple[str, str, str, str]:
-        """(before the first user message, between a user and the next assistant message, between an assistant
-        and the next user message, after the last user message) for an alternating conversation.
-
-        Found with sentinels in a five-turn conversation; a template whose joins differ from turn to turn (it
-        treats the first or the last pair specially) is refused, since lcgen sizes a conversation turn by turn.
-        """
+    def conversation_gaps(self, lead_h: str, trail_h: str, lead_t: str, trail_t: str) -> list[str]:
+        """The eight stretches of template text around the messages of a seven-message alternating conversation
+        whose first user message has outer whitespace (lead_h, trail_h) and whose last has (lead_t, trail_t): before
+        the first, between each two, after the last. Found with sentinels (lcgen.conversation reads them)."""
         roles = ["user", "assistant", "user", "assistant", "user", "assistant", "user"]
         marks = [_SENTINEL.format(n=i) for i in range(len(roles))]
-        rendered = self.render([{"role": r, "content": m} for r, m in zip(roles, marks)])
-        parts, rest = [], rendered
+        contents = list(marks)
+        contents[0], contents[-1] = lead_h + marks[0] + trail_h, lead_t + marks[-1] + trail_t
+        rendered = self.render([{"role": r, "content": c} for r, c in zip(roles, contents)])
+        gaps, rest = [], rendered
         for mark in marks:
             if rest.count(mark) != 1:
                 raise ParamError("--chat-template: the template does not show each message exactly once")
-            head, rest = rest.split(mark)
-            parts.append(head)
-        first, joins = parts[0], parts[1:]
-        user_to_assistant, assistant_to_user = joins[0], joins[1]
-        if joins[2::2] != [user_to_assistant] * 2 or joins[3::2] != [assistant_to_user] * 2:
-            raise ParamError("--chat-template: the template joins turns differently along the conversation; "
-                             "--format chat-history needs the same join between every pair of turns")
-        return first, user_to_assistant, assistant_to_user, rest
+            gap, rest = rest.split(mark)
+            gaps.append(gap)
+        return gaps + [rest]
 
 
 @functools.lru_cache(maxsize=16)

@@ -144,8 +144,8 @@ def tokenizers_manifest(req: MakeRequest) -> str:
             "chat_template": None if t.chat is None else {
                 "source": t.chat.source, "sha256": t.chat.sha256, **json.loads(t.chat.to_json())},
         })
-    return json.dumps({"tokenizers": entries, "reserve_output": req.reserve_output}, indent=2, ensure_ascii=False,
-                      sort_keys=True) + "\n"
+    return json.dumps({"tokenizers": entries, "reserve_output": req.reserve_output, "format": req.format}, indent=2,
+                      ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def read_tokenizers_manifest(folder: Path) -> list[dict[str, Any]]:
@@ -330,6 +330,7 @@ def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, 
         several_tokenizers=len(toks) > 1,
         chat_template=req.chat_template,
         reserve_output=req.reserve_output,
+        chat_history=req.format == "chat-history",
         depths=[f"{d:g}" for d in req.depth_list()],
         samples=req.samples,
         variants={v: spec.variants[v] for v in req.variant_list()},

@@ -54,6 +54,7 @@ class SampleSpec:
     chat_template: str = "none"  # --chat-template: none, auto or a Jinja file
     reserve_output: int = 0  # tokens left for the reply: the prompt is sized to length - reserve_output
     config: str | None = None  # the dataset config: the variant, or variant__tokenizer with several tokenizers
+    format: str = "plain"  # plain, or chat-history: the context as a conversation of many turns
 
     @property
     def label(self) -> str:
@@ -89,6 +90,7 @@ class MakeRequest:
     allow_repeat: bool = False
     chat_template: str = "none"
     reserve_output: int = 0
+    format: str = "plain"
 
     def spec(self) -> FamilySpec:
         return families.get(self.family)
@@ -130,6 +132,15 @@ class MakeRequest:
             raise ParamError("--depths: a depth is listed twice")
         if self.samples < 1:
             raise ParamError(f"--samples: {self.samples} must be at least 1")
+        from .conversation import FORMATS
+
+        if self.format not in FORMATS:
+            raise ParamError(f"--format: {self.format!r} is not one of {', '.join(FORMATS)}")
+        if self.format == "chat-history" and not spec.uses_haystack:
+            raise ParamError(f"--format chat-history: {spec.name} has no haystack to make turns of (families with "
+                             f"--haystack take it)")
+        if self.format == "chat-history" and not self.lengths:
+            raise ParamError("--format chat-history: needs --len (the turns are filler)")
         if self.reserve_output < 0:
             raise ParamError(f"--reserve-output: {self.reserve_output} must be 0 or more")
         if self.reserve_output and not self.lengths:
@@ -152,7 +163,7 @@ class MakeRequest:
     def tokenizers(self) -> list[ResolvedTokenizer]:
         """Each ``--tokenizer`` resolved once (a Hub id to its commit), with its chat template and config suffix."""
         if getattr(self, "_resolved", None) is None:
-            self._resolved = resolve_tokenizers(self.tokenizer, self.chat_template)
+            self._resolved = resolve_tokenizers(self.tokenizer, self.chat_template, self.format)
         return self._resolved
 
     def haystack_spec(self) -> str | None:
@@ -175,7 +186,7 @@ class MakeRequest:
                             out.append(SampleSpec(
                                 self.family, variant, length, float(depth), index, self.seed, tok.load, params,
                                 self.haystack_spec(), self.allow_repeat, self.chat_template, self.reserve_output,
-                                config))
+                                config, self.format))
         return out
 
 
@@ -191,8 +202,9 @@ class ResolvedTokenizer:
     chat: Any  # lcgen.chat.ChatTemplate or None
 
 
-def resolve_tokenizers(value: str, chat_option: str) -> list[ResolvedTokenizer]:
+def resolve_tokenizers(value: str, chat_option: str, fmt: str = "plain") -> list[ResolvedTokenizer]:
     from .chat import chat_template
+    from .conversation import transcript_template
     from .tokenizer import split_specs
 
     out: list[ResolvedTokenizer] = []
@@ -206,7 +218,10 @@ def resolve_tokenizers(value: str, chat_option: str) -> list[ResolvedTokenizer]:
             raise ParamError(f"--tokenizer: {slugs[slug]} and {given} would share the config name {slug}; "
                              f"rename one folder")
         slugs[slug] = given
-        out.append(ResolvedTokenizer(given, load, slug, {**ident, "spec": given}, chat_template(chat_option, tok)))
+        chat = chat_template(chat_option, tok)
+        if chat is None and fmt == "chat-history":
+            chat = transcript_template()
+        out.append(ResolvedTokenizer(given, load, slug, {**ident, "spec": given}, chat))
     return out
 
 
@@ -229,13 +244,13 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
     """Build one row. Its randomness comes only from ``derive(seed, family, variant, length, depth, index)``."""
     fam = families.get(spec.family)
     tok = get_tokenizer(spec.tokenizer, cached_only=True)
-    chat = _chat(spec.chat_template, spec.tokenizer)
+    chat = _chat(spec.chat_template, spec.tokenizer, spec.format)
     count_tok = tok.with_special_tokens() if chat is not None else tok
     rng = derive(spec.seed, spec.family, spec.variant, spec.length, spec.depth, spec.index)
     params = fam.params(**spec.params)
     extra: dict[str, Any] = {}
     if fam.uses_haystack:
-        from .haystack import get_haystack, repeat_meta
+        from .haystack import get_haystack
 
         extra["haystack"] = get_haystack(spec.haystack)
     declared = inspect.signature(fam.plan).parameters
@@ -245,14 +260,11 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
         # e.g. to size a share of the context in its tokens, inside the chat template's text when there is one
         extra["tokenizer"] = Wrapped(count_tok, chat) if chat is not None else tok
     sp = fam.plan(params, spec.variant, spec.depth, rng, **extra)
-    plan = sp.plan
-    if chat is not None:
-        head, tail = chat.place(plan.head, plan.tail)
-        plan = dataclasses.replace(plan, head=head, tail=tail)
-    built = assemble(count_tok, spec.prompt_target, plan)
-    content = built.text if chat is None else (
-        sp.plan.head + built.text[len(plan.head):len(built.text) - len(plan.tail)] + sp.plan.tail)
-    messages = [{"role": "user", "content": content}]
+    if spec.format == "chat-history":
+        built, messages, history = _as_conversation(sp, chat, count_tok, spec)
+    else:
+        built, history = _as_prompt(sp, chat, count_tok, spec), {}
+        messages = [{"role": "user", "content": _user_message(sp.plan, chat, built.text)}]
     if chat is not None and chat.render(messages) != built.text:
         raise ParamError("--chat-template: the template changes the message text it renders (so the sized prompt "
                          "is not what the model would get); give another template or none")
@@ -262,6 +274,7 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
         **({"haystack": spec.haystack} if spec.haystack else {}),
         **({"chat_template": chat.sha256} if chat is not None else {}),
         **({"reserve_output": spec.reserve_output} if spec.reserve_output else {}),
+        **history,
         **sp.meta,
         "needle_offsets": built.needle_offsets,
         "context_span": list(built.context_span),
@@ -269,7 +282,7 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
         "max_unit_tokens": built.max_unit_tokens,
         "tokenizations": built.tokenizations,
         # Sentences a corpus smaller than the sample gave twice (only with --allow-repeat; absent when none).
-        **(repeat_meta(sp.plan, built, spec.allow_repeat, spec.id, tok) if fam.uses_haystack else {}),
+        **(_repeats(sp.plan, built, messages, history, spec, tok) if fam.uses_haystack else {}),
     }
     return {
         "id": spec.id,
@@ -292,11 +305,66 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
     }
 
 
-@functools.lru_cache(maxsize=16)
-def _chat(option: str, tokenizer: str) -> Any:
-    from .chat import chat_template
+def _as_prompt(sp: Any, chat: Any, tok: Any, spec: SampleSpec) -> Any:
+    """The family's prompt, inside the chat template's text when there is one, at the sample's exact length."""
+    plan = sp.plan
+    if chat is not None:
+        head, tail = chat.place(plan.head, plan.tail)
+        plan = dataclasses.replace(plan, head=head, tail=tail)
+    return assemble(tok, spec.prompt_target, plan)
 
-    return chat_template(option, get_tokenizer(tokenizer, cached_only=True))
+
+def _user_message(plan: Any, chat: Any, text: str) -> str:
+    """The prompt the family wrote, as the one user message (with the outer whitespace a template may drop)."""
+    if chat is None:
+        return text
+    head, tail = chat.place(plan.head, plan.tail)
+    return plan.head + text[len(head):len(text) - len(tail)] + plan.tail
+
+
+def _as_conversation(sp: Any, chat: Any, tok: Any, spec: SampleSpec) -> tuple[Any, list[dict[str, str]], dict]:
+    """The family's prompt as a conversation of many turns (lcgen.conversation), at the sample's exact length."""
+    import random
+
+    from .conversation import messages_of, to_conversation, unit_joiner
+
+    # Turn sizes: seeded (not by hash()), the same for every tokenizer of a --tokenizer list.
+    turns = random.Random(f"lcgen-chat-history/{spec.seed}/{spec.family}/{spec.variant}/{spec.label}/{spec.depth:g}/"
+                          f"{spec.index}")
+    plan, joins, head_message, tail_message = to_conversation(sp.plan, chat, turns, tok.special_texts())
+    built = assemble(tok, spec.prompt_target, plan)
+    messages = messages_of(built.text, built.context_span, plan, joins, head_message, tail_message)
+    joiner = list(unit_joiner([n.text for n in sp.plan.needles]))
+    return built, messages, {"format": "chat-history", "turn_joiner": joiner, "turns": len(messages)}
+
+
+def _repeats(plan: Any, built: Any, messages: list[dict[str, str]], history: dict, spec: SampleSpec,
+             tok: Any) -> dict[str, int]:
+    """Sentences of a small corpus the sample holds twice (lcgen.haystack.repeat_meta), read off the family's own
+    layout of the text for a conversation."""
+    from .haystack import repeat_meta
+
+    if not history:
+        return repeat_meta(plan, built, spec.allow_repeat, spec.id, tok)
+    from .conversation import conversation_joins, flatten
+
+    joins = conversation_joins(_chat(spec.chat_template, spec.tokenizer, spec.format), messages[0]["content"],
+                               messages[-1]["content"], tok.with_special_tokens().special_texts())
+    flat = flatten(messages, built.text, tuple(history["turn_joiner"]), joins)
+    flat_of = dict(zip(flat.unit_starts, flat.unit_flat_starts))
+    span = (flat.units[0] - len(plan.ctx_open), flat.units[1] + len(plan.ctx_close))
+    view = dataclasses.replace(built, text=flat.text, context_span=span,
+                               needle_offsets=[flat_of[o] for o in built.needle_offsets])
+    return repeat_meta(plan, view, spec.allow_repeat, spec.id, tok)
+
+
+@functools.lru_cache(maxsize=16)
+def _chat(option: str, tokenizer: str, fmt: str = "plain") -> Any:
+    from .chat import chat_template
+    from .conversation import transcript_template
+
+    chat = chat_template(option, get_tokenizer(tokenizer, cached_only=True))
+    return transcript_template() if chat is None and fmt == "chat-history" else chat
 
 
 def iter_rows(specs: Sequence[SampleSpec], workers: int) -> Iterator[dict[str, Any]]:

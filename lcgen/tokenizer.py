@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import importlib.util
 import json
+import logging
 import os
 import re
 import stat
@@ -21,7 +22,7 @@ import tempfile
 import types
 from abc import ABC, abstractmethod
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import accumulate
 from pathlib import Path
@@ -34,6 +35,7 @@ from .errors import ParamError, UnknownNameError
 DEFAULT_TOKENIZER = "cl100k_base"
 TIKTOKEN_NAMES = ("cl100k_base", "o200k_base")
 _PARALLEL_MIN_CHARS = 400_000  # below this, one thread encodes faster than two
+_PROBE_SEGMENTS = 32  # segments an HF tokenizer counts in context to see whether counting them alone is exact
 
 
 class TokenIndex:
@@ -55,7 +57,7 @@ class TokenIndex:
         pos = np.asarray(char_offsets, dtype=np.int64)
         parent = getattr(self, "_parent", None)
         if parent is not None:
-            return parent.tokens_at(pos + self._start)
+            return parent.tokens_at(self._to_parent(pos))
         if self._unit == "bytes" and len(pos) <= 64 and self._byte_at is None and not self.text.isascii():
             # A few offsets: encode the text once, piece by piece between the sorted offsets.
             order = np.argsort(pos, kind="stable")
@@ -77,9 +79,14 @@ class TokenIndex:
     def window(self, start: int, end: int) -> TokenIndex:
         """This index seen from ``text[start:end]``: offsets count from ``start``, tokens from the whole text's
         first (an oracle reads the user message inside a chat template's text)."""
+        return self.through(self.text[start:end], lambda pos: pos + start)
+
+    def through(self, text: str, to_here: Callable[[np.ndarray], np.ndarray]) -> TokenIndex:
+        """This index seen from another ``text`` whose offsets ``to_here`` maps into this one's (a conversation's
+        turns laid out as the family's own prompt); tokens still count from this text's first."""
         view = TokenIndex.__new__(TokenIndex)
-        view.text, view.n_tokens = self.text[start:end], self.n_tokens
-        view._parent, view._start = self, start
+        view.text, view.n_tokens = text, self.n_tokens
+        view._parent, view._to_parent = self, to_here
         return view
 
 
@@ -97,6 +104,10 @@ class Tokenizer(ABC):
     def chat_files(self) -> dict[str, Any]:
         """The chat-template files that come with the tokenizer (none for a tiktoken encoding)."""
         return {}
+
+    def special_texts(self) -> list[str]:
+        """The texts this tokenizer reads as one special token each (sorted; none when it reads them as text)."""
+        return []
 
     @abstractmethod
     def count(self, text: str) -> int:
@@ -157,6 +168,9 @@ class TiktokenTokenizer(Tokenizer):
             lengths[self._enc.encode_single_token(text)] = len(text.encode())
         twin._byte_len = lengths
         return twin
+
+    def special_texts(self) -> list[str]:
+        return sorted(self._enc.special_tokens_set) if self._allowed else []
 
     def count(self, text: str) -> int:
         if self._allowed:
@@ -267,7 +281,24 @@ class HFTokenizer(Tokenizer):
         return [len(e.ids) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
 
     def segment_counts(self, segments: Sequence[str]) -> list[int] | None:
-        return self.counts(segments)  # encode_batch is parallel in Rust; additivity is checked by the caller
+        """Counts of the segments on their own (encode_batch is parallel in Rust) when the first few count the same
+        in context; else the in-context counts of one encode of the whole (a SentencePiece-like tokenizer adds a
+        "▁" before a text's first word, so a segment that starts with a word counts one more on its own)."""
+        counts = self.counts(segments)
+        probe = min(len(segments), _PROBE_SEGMENTS)
+        if probe > 1 and self._in_context(segments[:probe]) != counts[:probe]:
+            return self._in_context(segments)
+        return counts
+
+    def _in_context(self, segments: Sequence[str]) -> list[int] | None:
+        """Tokens of each segment inside their concatenation, or None when a token straddles two."""
+        offsets = self._tok.encode("".join(segments), add_special_tokens=False).offsets
+        ends = np.asarray([end for _, end in offsets], dtype=np.int64)
+        seg_ends = np.cumsum(np.fromiter(map(len, segments), dtype=np.int64, count=len(segments)))
+        positions = np.searchsorted(ends, seg_ends, side="left")
+        if (positions >= len(ends)).any() or not np.array_equal(ends[positions], seg_ends):
+            return None
+        return np.diff(positions + 1, prepend=0).tolist()
 
     def index(self, text: str) -> TokenIndex:
         offsets = self._tok.encode(text, add_special_tokens=False).offsets
@@ -276,6 +307,9 @@ class HFTokenizer(Tokenizer):
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text``."""
         return self._tok.encode(text, add_special_tokens=False).ids
+
+    def special_texts(self) -> list[str]:
+        return sorted(t.content for t in self._tok.get_added_tokens_decoder().values() if t.special)
 
     def chat_files(self) -> dict[str, Any]:
         """The model's tokenizer_config.json (parsed) and chat_template.jinja (text), where it has them."""
@@ -391,6 +425,7 @@ def _hub_tokenizer(spec: str, cached_only: bool) -> HFTokenizer:
         import huggingface_hub
         from huggingface_hub import constants as hub_constants
         from huggingface_hub import errors as hub_errors
+        from huggingface_hub import file_download  # noqa: F401 - loads (and configures) its logger before lcgen quiets it
     except ImportError:
         from .errors import missing_dependency
 
@@ -401,6 +436,9 @@ def _hub_tokenizer(spec: str, cached_only: bool) -> HFTokenizer:
         return huggingface_hub.hf_hub_download(repo, filename, revision=rev, local_files_only=offline)
 
     where = f"{repo}@{revision}" if revision else repo
+    hub_log = logging.getLogger("huggingface_hub")
+    level = hub_log.level
+    hub_log.setLevel(logging.ERROR)  # its retry warnings would be lines on stderr before lcgen's one line
     try:
         main = Path(download("tokenizer.json", revision))
         commit = huggingface_hub.hf_hub_download(repo, "tokenizer.json", revision=revision, local_files_only=True,
@@ -418,14 +456,21 @@ def _hub_tokenizer(spec: str, cached_only: bool) -> HFTokenizer:
     except hub_errors.RevisionNotFoundError:
         raise ParamError(f"--tokenizer: {repo} has no revision {revision!r}") from None
     except hub_errors.LocalEntryNotFoundError:
-        how = "HF_HUB_OFFLINE=1 is set" if hub_constants.HF_HUB_OFFLINE else "lcgen may not download here"
-        raise ParamError(f"--tokenizer: {where} is not in the local Hugging Face cache and {how}; run once online "
-                         f"or give a local model folder") from None
+        if hub_constants.HF_HUB_OFFLINE:
+            how = "HF_HUB_OFFLINE=1 is set"
+        elif cached_only:
+            how = "lcgen reads it from the cache only here"
+        else:
+            how = "it could not be downloaded (no connection to the Hub?)"
+        raise ParamError(f"--tokenizer: {where} is no folder here and not in the local Hugging Face cache, and "
+                         f"{how}; give a local model folder, or run once online") from None
     except hub_errors.EntryNotFoundError:
         raise ParamError(f"--tokenizer: {where} has no tokenizer.json (lcgen reads fast tokenizers only)") from None
     except hub_errors.HFValidationError:
         raise ParamError(f"--tokenizer: {spec!r} is not a valid Hub model id (org/name[@revision])") from None
     except (hub_errors.HfHubHTTPError, OSError) as exc:
         raise ParamError(f"--tokenizer: cannot fetch {where} from the Hub ({type(exc).__name__})") from None
+    finally:
+        hub_log.setLevel(level)
     return HFTokenizer(main, name=f"{repo}@{commit}", chat_paths=chat_paths,
                        identity={"kind": "hub", "repo": repo, "revision": commit, "path": None})

@@ -127,13 +127,16 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any],
         tok = tok.with_special_tokens()
     index = tok.index(row["input"])  # the one tokenization of this sample, shared with the oracle
     problems.extend(_messages_problems(row, chat, chat_sha is not None))
-    shift = _message_shift(row, chat)
+    flat = _conversation(row, chat, meta, tok)
+    shift = _message_shift(row, chat) if flat is None else None
     try:
-        got = fam(_view(row, index, meta, spec, shift))
+        got = fam(_view(row, index, meta, spec, shift, flat))
     except ORACLE_ERRORS as exc:
         return problems + [f"oracle could not solve the sample ({type(exc).__name__}: {exc})"], 0.0
     if shift:
-        got = _shifted(got, shift)
+        got = _shifted(got, lambda offsets: np.asarray(offsets, dtype=np.int64) + shift)
+    elif flat is not None:
+        got = _in_conversation(got, flat, problems)
     problems.extend(got.problems)
     if got.answer != row["answer"]:
         problems.append("oracle answer differs from `answer`")
@@ -207,7 +210,7 @@ def oracle_input(row: dict[str, Any], tokenizer: str | None = None) -> OracleInp
 
 
 def _view(row: dict[str, Any], index: Any, meta: dict[str, Any] | None, tokenizer: str,
-          shift: int | None = None) -> OracleInput:
+          shift: int | None = None, flat: Any = None) -> OracleInput:
     """What the oracle may read of ``row``: the request only when ``meta`` is sound (else None); the user message
     alone when a chat template's text is around it (checked apart: ``messages`` must render to ``input``)."""
     request = None if meta is None else Request(meta["params"], row["target_length"], row["target_depth"])
@@ -215,6 +218,8 @@ def _view(row: dict[str, Any], index: Any, meta: dict[str, Any] | None, tokenize
     if shift is not None:
         text = row["messages"][0]["content"]
         index = index.window(shift, shift + len(text))
+    elif flat is not None:  # a conversation: the oracle reads its turns laid out as the family's own prompt
+        text, index = flat.text, index.through(flat.text, flat.to_input)
     return OracleInput(input=text, question=row["question"], variant=row["variant"], token_index=index,
                        request=request, source=None if meta is None else _source(row, meta, tokenizer))
 
@@ -236,11 +241,43 @@ def _message_shift(row: dict[str, Any], chat: Any) -> int | None:
     return shift if row["input"][shift + lead:shift + lead + len(core)] == core else None
 
 
-def _shifted(got: Any, shift: int) -> Any:
-    """An oracle's result on the user message, in offsets of the whole input."""
-    return dataclasses.replace(got, needle_offsets=[o + shift for o in got.needle_offsets],
-                               context_span=(got.context_span[0] + shift, got.context_span[1] + shift),
-                               unit_offsets=[o + shift for o in got.unit_offsets])
+def _shifted(got: Any, to_input: Any) -> Any:
+    """An oracle's result on the user message (or a conversation's turns), in offsets of ``input``."""
+    def moved(offsets: list[int]) -> list[int]:
+        return [int(o) for o in to_input(offsets)] if offsets else []
+
+    start, end = moved(list(got.context_span))
+    return dataclasses.replace(got, needle_offsets=moved(got.needle_offsets), context_span=(start, end),
+                               unit_offsets=moved(got.unit_offsets))
+
+
+def _in_conversation(got: Any, flat: Any, problems: list[str]) -> Any:
+    """An oracle's result on a conversation's family layout, in offsets of ``input``: the context is the turn pairs
+    (the family's context opening and closing stay in the first and last messages) and needles sit between pairs."""
+    start, end = got.context_span
+    if not (start <= flat.units[0] and flat.units[1] <= end):
+        problems.append("the oracle's context does not hold every turn between the first and last messages")
+    moved = _shifted(got, flat.to_input)
+    return dataclasses.replace(moved, context_span=flat.units_in_input, unit_offsets=list(flat.unit_starts),
+                               needle_offsets=flat.needle_starts(moved.needle_offsets))
+
+
+def _conversation(row: dict[str, Any], chat: Any, meta: dict[str, Any] | None, tok: Any) -> Any:
+    """A chat-history sample's turns laid out as its family's prompt (lcgen.conversation.flatten), or None for
+    any other sample, or one whose messages cannot be laid out (the oracle then reads ``input`` and fails)."""
+    if meta is None or meta.get("format") != "chat-history" or chat is None:
+        return None
+    from .conversation import conversation_joins, flatten
+
+    messages, joiner = row["messages"], meta.get("turn_joiner")
+    if not (isinstance(joiner, list) and len(joiner) == 2 and all(isinstance(j, str) and not j.strip()
+                                                                   for j in joiner)) or len(messages) < 3:
+        return None
+    try:
+        joins = conversation_joins(chat, messages[0]["content"], messages[-1]["content"], tok.special_texts())
+        return flatten(messages, row["input"], (joiner[0], joiner[1]), joins)
+    except (LcgenError, ValueError):
+        return None
 
 
 def _source(row: dict[str, Any], meta: dict[str, Any], tokenizer: str) -> Any:

@@ -46,7 +46,7 @@ GOLDEN_FILES: dict[str, dict[str, str]] = {
             "791733e7c900fc59ce1cba4fbaf408e436f960db13a1b0e41f75de843b491805",
         "harness/lm_eval/utils.py": "33e2494e867d1a96b8adb0bd816d8d1c138771c63ae7a41d701d386e6bd34855",
         "lcgen_metrics.py": "aa144b3d5e0f8e0ba3d3839b8ae7089a0dd6ba12b1ba88437bd3b10a5acae1a5",
-        "tokenizers.json": "e6a77ae12f51300d9231bb63c22ae4e22624bfdef33d301f7b918d349172763a",
+        "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "holistic-queries": {
         "rows": "f894530b24c00cb84006b46f2bbb17657466d0c063b10cabfaed71f321bcf0a1",
@@ -60,7 +60,7 @@ GOLDEN_FILES: dict[str, dict[str, str]] = {
             "d25adff07f97cb9756f8dfc9a5684dad51e115b3003c94781f715ad792a062c1",
         "harness/lm_eval/utils.py": "40ef2380c978859d06c2771be964707662ece1451dc9150c610fa881d0822443",
         "lcgen_metrics.py": "4df7bcdf357977694615b756f7f423a9b556bdf36a045c90cbd81af42fc5c45c",
-        "tokenizers.json": "e6a77ae12f51300d9231bb63c22ae4e22624bfdef33d301f7b918d349172763a",
+        "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "needle-threads": {
         "rows": "dc0ce5ad3edeb3e857a500981834ca4510026dd5eaf40a4128f16ad4637a985e",
@@ -73,7 +73,7 @@ GOLDEN_FILES: dict[str, dict[str, str]] = {
             "fea5191404e30814dfed73f9f61f58bf13c89a5692de4abc02293d3b0d6efa82",
         "harness/lm_eval/utils.py": "5555315e964be4474f09ec942a4bba302ecfbc033c1b169318034d5324e0b101",
         "lcgen_metrics.py": "972452bd657cc6010c45010885eb3cd09a69c287eee2499a7e8eb11d4c08f814",
-        "tokenizers.json": "e6a77ae12f51300d9231bb63c22ae4e22624bfdef33d301f7b918d349172763a",
+        "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "needles": {
         "rows": "91e576d4ca54a21f00a2bf565a64129c6dce9e34a9ddbf8b9395072299af2f59",
@@ -85,7 +85,7 @@ GOLDEN_FILES: dict[str, dict[str, str]] = {
             "d8a933e0962490f2ebc9d70f3d21bc0b32d13e90b3c2e13a79e9af595b4884e7",
         "harness/lm_eval/utils.py": "432c417506dcfc9cb8e2bfc03762be8653626209ab2e5e0a95baea5ee3f6fe05",
         "lcgen_metrics.py": "469401275eb6c7abfbe1344bbfc57c32a1d3e681197ec86ba6de36ca2e8ba3f9",
-        "tokenizers.json": "e6a77ae12f51300d9231bb63c22ae4e22624bfdef33d301f7b918d349172763a",
+        "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
 }
 
