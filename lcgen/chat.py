@@ -61,13 +61,20 @@ class ChatTemplate:
         return hashlib.sha256(self.to_json().encode()).hexdigest()
 
     def to_json(self) -> str:
-        """What a dataset records of the template, enough to render it again."""
+        """The template and its special tokens, as hashed."""
         return json.dumps({"template": self.text, "tokens": dict(self.tokens)}, sort_keys=True, ensure_ascii=False)
 
+    def record(self) -> dict[str, Any]:
+        """What tokenizers.json records of the template: enough to render it again, and its sha256."""
+        return {"source": self.source, "sha256": self.sha256, "template": self.text, "tokens": dict(self.tokens)}
+
     @classmethod
-    def from_json(cls, text: str, source: str = "recorded") -> ChatTemplate:
-        data = json.loads(text)
-        return cls(source, data["template"], tuple(sorted(data["tokens"].items())))
+    def from_record(cls, record: Any) -> ChatTemplate | None:
+        """The template tokenizers.json recorded, or None when the record is not one."""
+        if not (isinstance(record, dict) and isinstance(record.get("template"), str)):
+            return None
+        tokens = record.get("tokens") if isinstance(record.get("tokens"), dict) else {}
+        return cls(str(record.get("source")), record["template"], tuple(sorted(tokens.items())))
 
     def render(self, messages: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
         """The text a model gets for ``messages``; ParamError in one line when the template fails or refuses."""

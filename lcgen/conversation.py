@@ -112,6 +112,7 @@ class TurnSource:
                         raise ParamError(f"--format chat-history: {_MAX_SKIPPED:,} filler sentences in a row hold "
                                          f"the chat template's turn text; use another --haystack")
                     continue
+                skipped = 0
                 out.append(unit)
         return "".join(out).strip()
 

@@ -141,8 +141,7 @@ def tokenizers_manifest(req: MakeRequest) -> str:
         entries.append({
             **{k: t.identity[k] for k in ("name", "spec", "kind", "repo", "revision", "path", "sha256")},
             "config_suffix": f"__{t.slug}" if len(req.tokenizers()) > 1 else "",
-            "chat_template": None if t.chat is None else {
-                "source": t.chat.source, "sha256": t.chat.sha256, **json.loads(t.chat.to_json())},
+            "chat_template": None if t.chat is None else t.chat.record(),
         })
     return json.dumps({"tokenizers": entries, "reserve_output": req.reserve_output, "format": req.format}, indent=2,
                       ensure_ascii=False, sort_keys=True) + "\n"

@@ -261,10 +261,13 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
         extra["tokenizer"] = Wrapped(count_tok, chat) if chat is not None else tok
     sp = fam.plan(params, spec.variant, spec.depth, rng, **extra)
     if spec.format == "chat-history":
-        built, messages, history = _as_conversation(sp, chat, count_tok, spec)
+        built, messages, history, repeats = _as_conversation(sp, chat, count_tok, spec, tok)
     else:
-        built, history = _as_prompt(sp, chat, count_tok, spec), {}
-        messages = [{"role": "user", "content": _user_message(sp.plan, chat, built.text)}]
+        from .haystack import repeat_meta
+
+        built, messages = _as_prompt(sp, chat, count_tok, spec)
+        history = {}
+        repeats = repeat_meta(sp.plan, built, spec.allow_repeat, spec.id, tok) if fam.uses_haystack else {}
     if chat is not None and chat.render(messages) != built.text:
         raise ParamError("--chat-template: the template changes the message text it renders (so the sized prompt "
                          "is not what the model would get); give another template or none")
@@ -282,7 +285,7 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
         "max_unit_tokens": built.max_unit_tokens,
         "tokenizations": built.tokenizations,
         # Sentences a corpus smaller than the sample gave twice (only with --allow-repeat; absent when none).
-        **(_repeats(sp.plan, built, messages, history, spec, tok) if fam.uses_haystack else {}),
+        **repeats,
     }
     return {
         "id": spec.id,
@@ -305,28 +308,27 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
     }
 
 
-def _as_prompt(sp: Any, chat: Any, tok: Any, spec: SampleSpec) -> Any:
-    """The family's prompt, inside the chat template's text when there is one, at the sample's exact length."""
+def _as_prompt(sp: Any, chat: Any, tok: Any, spec: SampleSpec) -> tuple[Any, list[dict[str, str]]]:
+    """The family's prompt at the sample's exact length, inside the chat template's text when there is one, and as
+    the one user message (the prompt the family wrote, with the outer whitespace a template may drop)."""
     plan = sp.plan
-    if chat is not None:
-        head, tail = chat.place(plan.head, plan.tail)
-        plan = dataclasses.replace(plan, head=head, tail=tail)
-    return assemble(tok, spec.prompt_target, plan)
-
-
-def _user_message(plan: Any, chat: Any, text: str) -> str:
-    """The prompt the family wrote, as the one user message (with the outer whitespace a template may drop)."""
     if chat is None:
-        return text
+        built = assemble(tok, spec.prompt_target, plan)
+        return built, [{"role": "user", "content": built.text}]
     head, tail = chat.place(plan.head, plan.tail)
-    return plan.head + text[len(head):len(text) - len(tail)] + plan.tail
+    built = assemble(tok, spec.prompt_target, dataclasses.replace(plan, head=head, tail=tail))
+    content = plan.head + built.text[len(head):len(built.text) - len(tail)] + plan.tail
+    return built, [{"role": "user", "content": content}]
 
 
-def _as_conversation(sp: Any, chat: Any, tok: Any, spec: SampleSpec) -> tuple[Any, list[dict[str, str]], dict]:
-    """The family's prompt as a conversation of many turns (lcgen.conversation), at the sample's exact length."""
+def _as_conversation(sp: Any, chat: Any, tok: Any, spec: SampleSpec,
+                     plain_tok: Any) -> tuple[Any, list[dict[str, str]], dict, dict]:
+    """The family's prompt as a conversation of many turns (lcgen.conversation) at the sample's exact length: the
+    built text, its messages, what meta records of the conversation, and the repeats of a small corpus."""
     import random
 
-    from .conversation import messages_of, to_conversation, unit_joiner
+    from .conversation import flatten, messages_of, to_conversation, unit_joiner
+    from .haystack import repeat_meta
 
     # Turn sizes: seeded (not by hash()), the same for every tokenizer of a --tokenizer list.
     turns = random.Random(f"lcgen-chat-history/{spec.seed}/{spec.family}/{spec.variant}/{spec.label}/{spec.depth:g}/"
@@ -334,28 +336,18 @@ def _as_conversation(sp: Any, chat: Any, tok: Any, spec: SampleSpec) -> tuple[An
     plan, joins, head_message, tail_message = to_conversation(sp.plan, chat, turns, tok.special_texts())
     built = assemble(tok, spec.prompt_target, plan)
     messages = messages_of(built.text, built.context_span, plan, joins, head_message, tail_message)
-    joiner = list(unit_joiner([n.text for n in sp.plan.needles]))
-    return built, messages, {"format": "chat-history", "turn_joiner": joiner, "turns": len(messages)}
-
-
-def _repeats(plan: Any, built: Any, messages: list[dict[str, str]], history: dict, spec: SampleSpec,
-             tok: Any) -> dict[str, int]:
-    """Sentences of a small corpus the sample holds twice (lcgen.haystack.repeat_meta), read off the family's own
-    layout of the text for a conversation."""
-    from .haystack import repeat_meta
-
-    if not history:
-        return repeat_meta(plan, built, spec.allow_repeat, spec.id, tok)
-    from .conversation import conversation_joins, flatten
-
-    joins = conversation_joins(_chat(spec.chat_template, spec.tokenizer, spec.format), messages[0]["content"],
-                               messages[-1]["content"], tok.with_special_tokens().special_texts())
-    flat = flatten(messages, built.text, tuple(history["turn_joiner"]), joins)
-    flat_of = dict(zip(flat.unit_starts, flat.unit_flat_starts))
-    span = (flat.units[0] - len(plan.ctx_open), flat.units[1] + len(plan.ctx_close))
-    view = dataclasses.replace(built, text=flat.text, context_span=span,
-                               needle_offsets=[flat_of[o] for o in built.needle_offsets])
-    return repeat_meta(plan, view, spec.allow_repeat, spec.id, tok)
+    joiner = unit_joiner([n.text for n in sp.plan.needles])
+    history = {"format": "chat-history", "turn_joiner": list(joiner), "turns": len(messages)}
+    repeats: dict[str, int] = {}
+    if getattr(sp.plan.filler, "repeats_drawn", 0):  # a small corpus was cycled: count on the family's own layout
+        flat = flatten(messages, built.text, joiner, joins)
+        flat_of = dict(zip(flat.unit_starts, flat.unit_flat_starts))
+        family = sp.plan
+        span = (flat.units[0] - len(family.ctx_open), flat.units[1] + len(family.ctx_close))
+        view = dataclasses.replace(built, text=flat.text, context_span=span,
+                                   needle_offsets=[flat_of[o] for o in built.needle_offsets])
+        repeats = repeat_meta(family, view, spec.allow_repeat, spec.id, plain_tok)
+    return built, messages, history, repeats
 
 
 @functools.lru_cache(maxsize=16)

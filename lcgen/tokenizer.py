@@ -76,14 +76,10 @@ class TokenIndex:
             pos = self._byte_at[pos]
         return np.searchsorted(self._ends, pos, side="right")
 
-    def window(self, start: int, end: int) -> TokenIndex:
-        """This index seen from ``text[start:end]``: offsets count from ``start``, tokens from the whole text's
-        first (an oracle reads the user message inside a chat template's text)."""
-        return self.through(self.text[start:end], lambda pos: pos + start)
-
     def through(self, text: str, to_here: Callable[[np.ndarray], np.ndarray]) -> TokenIndex:
-        """This index seen from another ``text`` whose offsets ``to_here`` maps into this one's (a conversation's
-        turns laid out as the family's own prompt); tokens still count from this text's first."""
+        """This index seen from another ``text`` whose offsets ``to_here`` maps into this one's (the user message
+        inside a chat template's text, a conversation's turns laid out as the family's own prompt); tokens still
+        count from this text's first."""
         view = TokenIndex.__new__(TokenIndex)
         view.text, view.n_tokens = text, self.n_tokens
         view._parent, view._to_parent = self, to_here
@@ -95,7 +91,7 @@ class Tokenizer(ABC):
 
     name: str  # what rows record: a tiktoken name, "org/name@<commit>" for a Hub model, "hf:<folder>/<file>"
     vocab_hash: str  # sha256 of the vocabulary file (the BPE file, or tokenizer.json)
-    identity: dict[str, Any]  # name, kind (tiktoken/hub/local), path, repo, revision, sha256 (see describe)
+    identity: dict[str, Any]  # name, kind (tiktoken/hub/local), path, repo, revision, sha256 (tokenizers.json)
 
     def with_special_tokens(self) -> Tokenizer:
         """This tokenizer counting special-token text as the special token (what a chat-templated prompt holds)."""
@@ -156,26 +152,29 @@ class TiktokenTokenizer(Tokenizer):
         lengths[np.fromiter(ranks.values(), np.int64, len(ranks))] = np.fromiter(map(len, ranks), np.int64, len(ranks))
         self._byte_len = lengths
         self._allowed: set[str] | str = set()  # special tokens read as such: none (encode_ordinary) or "all"
+        self._special_twin: TiktokenTokenizer | None = None
         self.identity = {"name": name, "kind": "tiktoken", "path": None, "repo": None, "revision": None,
                          "sha256": self.vocab_hash}
 
     def with_special_tokens(self) -> TiktokenTokenizer:
-        """The same encoding reading special-token text ("<|endoftext|>") as one token, for chat-templated prompts."""
-        twin = copy.copy(self)
-        twin._allowed = "all"
-        lengths = self._byte_len.copy()
-        for text in sorted(self._enc.special_tokens_set):
-            lengths[self._enc.encode_single_token(text)] = len(text.encode())
-        twin._byte_len = lengths
-        return twin
+        """The same encoding reading special-token text ("<|endoftext|>") as one token, for chat-templated prompts
+        (made once per encoding: every sample and every validated row asks for it)."""
+        if self._allowed:
+            return self
+        if self._special_twin is None:
+            twin = copy.copy(self)
+            twin._allowed = "all"
+            twin._byte_len = self._byte_len.copy()
+            for text in sorted(self._enc.special_tokens_set):
+                twin._byte_len[self._enc.encode_single_token(text)] = len(text.encode())
+            self._special_twin = twin
+        return self._special_twin
 
     def special_texts(self) -> list[str]:
         return sorted(self._enc.special_tokens_set) if self._allowed else []
 
     def count(self, text: str) -> int:
-        if self._allowed:
-            return len(self._token_ends(text))
-        if len(text) >= _PARALLEL_MIN_CHARS:
+        if self._allowed or len(text) >= _PARALLEL_MIN_CHARS:
             return len(self._token_ends(text))
         return len(self._enc.encode_ordinary(text))
 
@@ -303,10 +302,6 @@ class HFTokenizer(Tokenizer):
     def index(self, text: str) -> TokenIndex:
         offsets = self._tok.encode(text, add_special_tokens=False).offsets
         return TokenIndex(text, np.asarray([end for _, end in offsets], dtype=np.int64), "chars")
-
-    def encode(self, text: str) -> list[int]:
-        """Token ids of ``text``."""
-        return self._tok.encode(text, add_special_tokens=False).ids
 
     def special_texts(self) -> list[str]:
         return sorted(t.content for t in self._tok.get_added_tokens_decoder().values() if t.special)

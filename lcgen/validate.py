@@ -128,15 +128,15 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any],
     index = tok.index(row["input"])  # the one tokenization of this sample, shared with the oracle
     problems.extend(_messages_problems(row, chat, chat_sha is not None))
     flat = _conversation(row, chat, meta, tok)
-    shift = _message_shift(row, chat) if flat is None else None
+    reading = (flat.text, flat.to_input) if flat is not None else _user_message(row, chat)
     try:
-        got = fam(_view(row, index, meta, spec, shift, flat))
+        got = fam(_view(row, index, meta, spec, reading))
     except ORACLE_ERRORS as exc:
         return problems + [f"oracle could not solve the sample ({type(exc).__name__}: {exc})"], 0.0
-    if shift:
-        got = _shifted(got, lambda offsets: np.asarray(offsets, dtype=np.int64) + shift)
-    elif flat is not None:
+    if flat is not None:
         got = _in_conversation(got, flat, problems)
+    elif reading is not None:
+        got = _shifted(got, reading[1])
     problems.extend(got.problems)
     if got.answer != row["answer"]:
         problems.append("oracle answer differs from `answer`")
@@ -210,23 +210,21 @@ def oracle_input(row: dict[str, Any], tokenizer: str | None = None) -> OracleInp
 
 
 def _view(row: dict[str, Any], index: Any, meta: dict[str, Any] | None, tokenizer: str,
-          shift: int | None = None, flat: Any = None) -> OracleInput:
-    """What the oracle may read of ``row``: the request only when ``meta`` is sound (else None); the user message
-    alone when a chat template's text is around it (checked apart: ``messages`` must render to ``input``)."""
+          reading: tuple[str, Any] | None = None) -> OracleInput:
+    """What the oracle may read of ``row``: the request only when ``meta`` is sound (else None); with a chat
+    template, ``reading``: the text the family wrote (the user message, or a conversation's turns laid out as its
+    prompt) and the map of its offsets into ``input`` (checked apart: ``messages`` must render to ``input``)."""
     request = None if meta is None else Request(meta["params"], row["target_length"], row["target_depth"])
     text = row["input"]
-    if shift is not None:
-        text = row["messages"][0]["content"]
-        index = index.window(shift, shift + len(text))
-    elif flat is not None:  # a conversation: the oracle reads its turns laid out as the family's own prompt
-        text, index = flat.text, index.through(flat.text, flat.to_input)
+    if reading is not None:
+        text, index = reading[0], index.through(reading[0], reading[1])
     return OracleInput(input=text, question=row["question"], variant=row["variant"], token_index=index,
                        request=request, source=None if meta is None else _source(row, meta, tokenizer))
 
 
-def _message_shift(row: dict[str, Any], chat: Any) -> int | None:
-    """With a chat template, where the user message's offsets fall in ``input`` (the oracle reads the message, and
-    ``messages`` is checked apart to render to ``input``); None without one, or when the message is not there."""
+def _user_message(row: dict[str, Any], chat: Any) -> tuple[str, Any] | None:
+    """With a chat template, the one user message and the map of its offsets into ``input`` (they sit ``shift``
+    characters further); None without one, or when the message is not there (the oracle then reads ``input``)."""
     from .errors import ParamError
 
     if chat is None or len(row["messages"]) != 1:
@@ -238,7 +236,9 @@ def _message_shift(row: dict[str, Any], chat: Any) -> int | None:
         return None
     lead = len(content) - len(content.lstrip())
     core = content.strip()
-    return shift if row["input"][shift + lead:shift + lead + len(core)] == core else None
+    if row["input"][shift + lead:shift + lead + len(core)] != core:
+        return None
+    return content, lambda offsets: np.asarray(offsets, dtype=np.int64) + shift
 
 
 def _shifted(got: Any, to_input: Any) -> Any:
@@ -457,10 +457,8 @@ class TokenizerBook:
         self.entries = {e["name"]: e for e in read_tokenizers_manifest(folder)}
         self.chats: dict[str, Any] = {}
         for e in self.entries.values():
-            chat = e.get("chat_template")
-            if isinstance(chat, dict) and isinstance(chat.get("template"), str):
-                template = ChatTemplate(str(chat.get("source")), chat["template"],
-                                        tuple(sorted((chat.get("tokens") or {}).items())))
+            template = ChatTemplate.from_record(e.get("chat_template"))
+            if template is not None:
                 self.chats[template.sha256] = template
         self.loaded: dict[str, Any] = {}
         self.by_hash: dict[str, str] = {}
@@ -505,35 +503,39 @@ class TokenizerBook:
                                    f"sha256 {sha}") from None
         else:
             path = entry.get("path")
-            problem = _recorded_path_problem(path, sha)
+            tok, problem = _recorded_tokenizer(path, sha)
             if problem:
                 raise DatasetError(f"{self.folder}: sample {label} was counted with {name}, recorded at {path}, "
                                    f"which {problem}; pass --tokenizer PATH to a tokenizer.json (or its folder) with "
                                    f"sha256 {sha}")
             spec = str(path)
-            tok = get_tokenizer(spec)
         self.loaded[spec] = tok
         return spec
 
 
-def _recorded_path_problem(path: Any, sha: str) -> str:
-    """Why the tokenizer file a dataset records cannot be used here, or "": it must be a regular file of sane
-    size whose sha256 is the recorded one (a recorded path is data, not a command to open anything)."""
+def _recorded_tokenizer(path: Any, sha: str) -> tuple[Any, str]:
+    """The tokenizer file a dataset records, loaded, or why it cannot be used here: it must be a regular file of
+    sane size whose sha256 is the recorded one (a recorded path is data, not a command to open anything)."""
     import os
     import stat
 
     if not isinstance(path, str) or not os.path.isabs(path):
-        return "is not an absolute path"
+        return None, "is not an absolute path"
     try:
         st = os.stat(path)
     except OSError:
-        return "does not exist here"
+        return None, "does not exist here"
     if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_TOKENIZER_BYTES:
-        return "is not a tokenizer file"
-    with open(path, "rb") as fh:
-        if hashlib.sha256(fh.read()).hexdigest() != sha:
-            return "has changed (its sha256 differs)"
-    return ""
+        return None, "is not a tokenizer file"
+    try:
+        tok = get_tokenizer(path)
+    except LcgenError:  # it no longer loads: say whether its bytes changed too
+        with open(path, "rb") as fh:
+            changed = hashlib.sha256(fh.read()).hexdigest() != sha
+        return None, "has changed (its sha256 differs)" if changed else "is not a tokenizer file"
+    if tok.vocab_hash != sha:  # the sha256 of the file's bytes, read once by the load itself
+        return None, "has changed (its sha256 differs)"
+    return tok, ""
 
 
 def _fingerprint_problem(cfg: dict[str, Any], split_digests: list[tuple[str, str]]) -> str:

@@ -79,11 +79,9 @@ def test_needles_are_whole_user_turns_at_their_depths(tmp_path):
     out = made(tmp_path, "needles", "single_retrieval", {}, lengths=[20_000], depths=[0.0, 25.0, 50.0, 75.0, 100.0])
     positions = []
     for row in sorted(rows_of(out), key=lambda r: r["target_depth"]):
-        meta = json.loads(row["meta"])
-        needle = meta["needles"][0] if "needles" in meta else None
         users = [i for i, m in enumerate(row["messages"][2:-1]) if i % 2 == 0]
         holding = [i for i in users if row["answer"] in row["messages"][2 + i]["content"]]
-        assert len(holding) == 1, needle  # one user turn holds the needle, and no reply does
+        assert len(holding) == 1, row["id"]  # one user turn holds the needle, and no reply does
         assert not any(row["answer"] in m["content"] for m in row["messages"][3:-1:2])
         positions.append(holding[0] / max(len(row["messages"]) - 3, 1))
         assert abs(row["depth"][0] - row["target_depth"]) < 3.0
@@ -93,11 +91,9 @@ def test_needles_are_whole_user_turns_at_their_depths(tmp_path):
 def test_a_tampered_conversation_fails_validation(tmp_path):
     out = made(tmp_path, "needles", "single_retrieval", {}, lengths=[4_000], depths=[50.0])
     (row,) = rows_of(out)
-    chats = {}
     from lcgen.validate import TokenizerBook
 
-    book = TokenizerBook(out, None)
-    chats = book.chats
+    chats = TokenizerBook(out, None).chats
     row["tokenizer_spec"] = "cl100k_base"
     assert check_row(dict(row), {}, chats)[0] == []
     edited = dict(row, messages=[dict(m) for m in row["messages"]])

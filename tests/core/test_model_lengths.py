@@ -98,11 +98,9 @@ def test_a_tiktoken_encoding_counts_a_template_s_special_tokens(tmp_path):
     out = made(tmp_path, "ds", family="needles", lengths=[2_500], seed=2, depths=[50.0],
                variants=["single_retrieval"], chat_template=str(template))
     (row,) = rows_of(out)
-    import tiktoken  # noqa: F401 - the encoding below is lcgen's offline copy, checked against tiktoken's hash
-
     from lcgen.tokenizer import get_tokenizer
 
-    enc = get_tokenizer("cl100k_base")._enc
+    enc = get_tokenizer("cl100k_base")._enc  # tiktoken's own Encoding, built offline
     assert row["input"].startswith("<|endoftext|>user: ") and row["input"].endswith("<|endoftext|>assistant:")
     assert len(enc.encode(row["input"], allowed_special="all")) == 2_500 == row["length"]
     assert validate(out)[1] == 0
