@@ -49,7 +49,8 @@ def spec(family: str, variant: str, length: int, index: int) -> SampleSpec:
     fam = families.get(family)
     params = dataclasses.asdict(fam.params(**fam.variants[variant]))
     haystack = "procedural" if fam.uses_haystack else None
-    return SampleSpec(family, variant, length, DEPTH, index, SEED, TOKENIZER, params, haystack)
+    depth = DEPTH if fam.depth_of else 0.0  # a family without depth builds every sample at 0
+    return SampleSpec(family, variant, length, depth, index, SEED, TOKENIZER, params, haystack)
 
 
 def timed(fn, *args):
@@ -72,8 +73,9 @@ def cli_seconds(family: str, variant: str) -> float:
     cmd = [exe] if exe else [sys.executable, "-m", "lcgen"]
     with tempfile.TemporaryDirectory(prefix="lcgen-bench-") as tmp:
         out = Path(tmp) / "out"
-        cmd += ["make", family, "--len", "1M", "--seed", str(SEED), "--variants", variant,
-                "--depths", "50", "--out", str(out), "--workers", "1"]
+        depths = ["--depths", "50"] if families.get(family).depth_of else []
+        cmd += ["make", family, "--len", "1M", "--seed", str(SEED), "--variants", variant, *depths,
+                "--out", str(out), "--workers", "1"]
         seconds, done = timed(lambda: subprocess.run(cmd, capture_output=True, text=True))
         if done.returncode != 0:
             raise SystemExit(f"CLI failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr}")

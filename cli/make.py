@@ -134,8 +134,10 @@ def family_command(spec: FamilySpec) -> click.Command:
                                            "it."))
     if spec.uses_haystack:
         sources = "procedural, files:PATH, hf:REPO[:CONFIG]:COLUMN[@REV]"
+        what = f"Filler text around the {spec.depth_of or 'task'}s" if spec.turns else "Text the passage comes from"
         params.append(click.Option(["--haystack"], default="procedural", show_default=True,
-                                   help=f"Filler text around the {spec.depth_of or 'task'}s: {sources}."))
+                                   help=f"{what}: {sources}."))
+    if spec.uses_haystack and spec.turns:
         params.append(click.Option(["--format"], type=click.Choice(["plain", "chat-history"]), default="plain",
                                    show_default=True,
                                    help="chat-history: the context as a conversation of many user/assistant "

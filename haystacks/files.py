@@ -151,6 +151,13 @@ class FilesHaystack(Haystack):
                                 f"--lang {lang}, fewer than {MIN_SENTENCES}; too short for a haystack")
         return cycle_documents(self._view(lang), rng, f"files:{self.arg}")
 
+    def whole_documents(self, rng: random.Random, lang: str) -> Iterator[list[str]]:
+        """Each file whole, once, in a seeded order (no chunks, no second pass)."""
+        docs = self._view(lang)
+        order = list(range(len(docs)))
+        rng.shuffle(order)
+        return (docs[i] for i in order)
+
     def _view(self, lang: str) -> list[list[str]]:
         """The documents as ``lang`` reads them: once per process and language, not on every visit."""
         if lang not in self._by_lang:

@@ -80,6 +80,18 @@ def _mentions(text: str, avoid: list[str]) -> bool:
     return any(a in low for a in avoid)
 
 
+def entity_pools(rng: random.Random, lang: str) -> tuple[dict[str, list[Any]], dict[str, list[str]]]:
+    """The entity pools and word lists of one document stream, and the language's constants (months, number
+    words), drawn from a Faker seeded by ``rng``: what other writers of procedural prose (tsort's chronicles) build
+    their text from too."""
+    make_pools, words, const = _LANG[lang]
+    with _lock:
+        fake = _faker(FAKER_LOCALES[lang], rng.getrandbits(64))
+        pools = make_pools(fake, rng)
+    pools.update(words)
+    return pools, const
+
+
 @register_haystack
 class ProceduralHaystack(Haystack):
     """Endless fictitious prose: articles, reports, letters and news about invented people, places and firms."""
@@ -100,11 +112,7 @@ class ProceduralHaystack(Haystack):
         if lang not in LANGS or lang not in _LANG:
             raise HaystackError(f"procedural haystack: unsupported language {lang!r}; use one of {', '.join(LANGS)}")
         avoid_low = sorted({a.lower() for a in avoid if a})
-        make_pools, words, const = _LANG[lang]
-        with _lock:
-            fake = _faker(FAKER_LOCALES[lang], rng.getrandbits(64))
-            pools = make_pools(fake, rng)
-        pools.update(words)
+        pools, const = entity_pools(rng, lang)
         if avoid_low:
             pools = {name: [e for e in pool if not _mentions(_text(e), avoid_low)] for name, pool in pools.items()}
         for kind, needs in KINDS.items():
@@ -145,4 +153,4 @@ def _generate(rng: random.Random, templates: list[tuple[Any, tuple[tuple[str, in
                 raise HaystackError("procedural haystack: the avoided strings rule out nearly every sentence")
 
 
-__all__ = ["ProceduralHaystack"]
+__all__ = ["ProceduralHaystack", "entity_pools"]

@@ -61,6 +61,7 @@ class Needle:
     text: str
     depth: float
     order: int = 0  # tie-break between needles that land on the same boundary (lower first)
+    recorded: bool = True  # False: laid out like a needle, but a plain unit of the context (not in needle_offsets)
 
 
 @dataclass
@@ -81,12 +82,13 @@ class Assembled:
 
     text: str
     length: int
-    needle_offsets: list[int]  # character offset of each needle, in plan order
-    depths: list[float]  # measured depth of each needle, in plan order, percent of context tokens
+    needle_offsets: list[int]  # character offset of each recorded needle, in plan order
+    depths: list[float]  # measured depth of each recorded needle, in plan order, percent of context tokens
     context_span: tuple[int, int]  # character span of the context inside text
     context_tokens: int
     max_unit_tokens: int
     tokenizations: int
+    placed: list[int] = field(default_factory=list)  # character offset of every needle, recorded or not, in plan order
 
 
 _MAX_EXACT_DRAWS = 4_000
@@ -140,11 +142,13 @@ def assemble(tok: Tokenizer, target: int | None, plan: Plan) -> Assembled:
     ctx_tokens = ctx_end - ctx_first
     if ctx_tokens <= 0 and offsets:
         raise ParamError(f"--tokenizer: {tok.name} reads the context as no tokens, so no depth can be measured")
-    depths = [100.0 * (t - ctx_first) / ctx_tokens for t in index.tokens_at(offsets).tolist()]
+    kept = [o for o, n in zip(offsets, plan.needles) if n.recorded]
+    depths = [100.0 * (t - ctx_first) / ctx_tokens for t in index.tokens_at(kept).tolist()]
     return Assembled(
         text=text,
         length=index.n_tokens,
-        needle_offsets=offsets,
+        needle_offsets=kept,
+        placed=offsets,
         depths=depths,
         context_span=span,
         context_tokens=ctx_tokens,

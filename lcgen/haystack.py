@@ -60,6 +60,11 @@ class Haystack(ABC):
         """Documents as lists of stripped sentences, in a seeded order; endless. A finite corpus returns
         :class:`Passes`, so that repeats can be told apart from first sightings."""
 
+    def whole_documents(self, rng: random.Random, lang: str) -> Iterator[list[str]]:
+        """Documents whole, in a seeded order, each at most once (a family that needs one coherent passage, such as
+        tsort, reads these): a source that hands documents out in chunks overrides this."""
+        return self.documents(rng, lang)
+
 
 class Passes(Iterator[list[str]]):
     """The documents of a finite corpus, pass after pass; ``one_pass()`` starts a pass (shuffling as it likes).
@@ -332,7 +337,7 @@ def repeat_meta(plan: Any, built: Any, allow_repeat: bool, sample: str, tok: Any
     if not isinstance(units, SentenceUnits) or units.repeats_drawn == 0:
         return {}
     first, end = built.context_span
-    skip = {offset: len(n.text) for offset, n in zip(built.needle_offsets, plan.needles)}
+    skip = {offset: len(n.text) for offset, n in zip(built.placed, plan.needles)}
     used, repeats = units.usage(built.text, first + len(plan.ctx_open), end - len(plan.ctx_close), skip)
     corpus = units.first_pass()
     if used > len(corpus) and not allow_repeat:

@@ -7,6 +7,7 @@ import dataclasses
 import functools
 import inspect
 import json
+import random
 import shutil
 import threading
 import time
@@ -121,7 +122,7 @@ class MakeRequest:
             raise ParamError(f"--len: {spec.name} needs at least one length")
         if self.haystack is not None and not spec.uses_haystack:
             raise ParamError(f"--haystack: {spec.name} makes its own context and takes no haystack")
-        if self.allow_repeat and not spec.uses_haystack:
+        if self.allow_repeat and not (spec.uses_haystack and spec.turns):
             raise ParamError(f"--allow-repeat: {spec.name} makes its own context and takes no haystack")
         if spec.depth_of is None and self.depth_list() != [0.0]:
             raise ParamError(f"--depths: {spec.name} places nothing at a depth and takes no --depths")
@@ -136,7 +137,7 @@ class MakeRequest:
 
         if self.format not in FORMATS:
             raise ParamError(f"--format: {self.format!r} is not one of {', '.join(FORMATS)}")
-        if self.format == "chat-history" and not spec.uses_haystack:
+        if self.format == "chat-history" and not (spec.uses_haystack and spec.turns):
             raise ParamError(f"--format chat-history: {spec.name} has no haystack to make turns of (families with "
                              f"--haystack take it)")
         if self.format == "chat-history" and not self.lengths:
@@ -240,13 +241,18 @@ def tokenizer_slug(tok: Any) -> str:
     return re.sub(r"[^A-Za-z0-9_]+", "_", base).strip("_") or "tokenizer"
 
 
+def sample_rng(spec: SampleSpec) -> random.Random:
+    """The randomness of one sample, from its labels alone: what a family's declared source replays."""
+    return derive(spec.seed, spec.family, spec.variant, spec.length, spec.depth, spec.index)
+
+
 def build_sample(spec: SampleSpec) -> dict[str, Any]:
     """Build one row. Its randomness comes only from ``derive(seed, family, variant, length, depth, index)``."""
     fam = families.get(spec.family)
     tok = get_tokenizer(spec.tokenizer, cached_only=True)
     chat = _chat(spec.chat_template, spec.tokenizer, spec.format)
     count_tok = tok.with_special_tokens() if chat is not None else tok
-    rng = derive(spec.seed, spec.family, spec.variant, spec.length, spec.depth, spec.index)
+    rng = sample_rng(spec)
     params = fam.params(**spec.params)
     extra: dict[str, Any] = {}
     if fam.uses_haystack:
@@ -345,7 +351,8 @@ def _as_conversation(sp: Any, chat: Any, tok: Any, spec: SampleSpec,
         family = sp.plan
         span = (flat.units[0] - len(family.ctx_open), flat.units[1] + len(family.ctx_close))
         view = dataclasses.replace(built, text=flat.text, context_span=span,
-                                   needle_offsets=[flat_of[o] for o in built.needle_offsets])
+                                   needle_offsets=[flat_of[o] for o in built.needle_offsets],
+                                   placed=[flat_of[o] for o in built.placed])
         repeats = repeat_meta(family, view, spec.allow_repeat, spec.id, plain_tok)
     return built, messages, history, repeats
 

@@ -92,6 +92,7 @@ class FamilySpec:
     difficulty: tuple[str, ...] = ()  # meta keys `lcgen score` breaks results down by
     source: Callable[[Any], Any] | None = None  # set: the oracle gets source(SampleSpec) besides `input`
     check: Callable[[Any, str, list[int | None]], None] | None = None  # pre-flight: (params, variant, lengths)
+    turns: bool = True  # a haystack family whose filler can become conversation turns (--format chat-history)
 
     @property
     def metric_description(self) -> str:
@@ -133,6 +134,7 @@ def family(
     difficulty: tuple[str, ...] = (),
     source: Callable[[Any], Any] | None = None,
     check: Callable[[Any, str, list[int | None]], None] | None = None,
+    turns: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a planning function as family ``name``; the function itself is returned unchanged.
 
@@ -143,7 +145,9 @@ def family(
     option; ``unbounded_split`` lets ``--len`` be omitted, naming the split from the params; ``source`` declares
     what the oracle may regenerate for a family whose answer is by design not in ``input``. ``depth_of`` names
     what a depth places (None: the family has no depth, and ``--depths`` is not offered); ``check(params,
-    variant, lengths)`` refuses an impossible combination in one line (ParamError) before the first sample.
+    variant, lengths)`` refuses an impossible combination in one line (ParamError) before the first sample;
+    ``turns=False`` keeps a haystack family whose context is not filler (tsort's passage) out of ``--format
+    chat-history``.
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -167,6 +171,7 @@ def family(
             difficulty=difficulty,
             source=source,
             check=check,
+            turns=turns,
         )
         families.add(name, spec)
         return fn

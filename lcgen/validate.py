@@ -148,6 +148,8 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any],
         # Whole tokens only: "7" inside "$57,000" is not a leak.
         if re.search(rf"(?<![\w.]){re.escape(item)}(?![\w]|\.\d)", row["question"]):
             problems.append(f"answer item {item!r} leaks into the question")
+    if meta is not None:
+        problems.extend(_replaced_keywords_left(row, meta))
     if tok.vocab_hash != row["tokenizer_hash"]:
         problems.append("tokenizer vocabulary hash differs from the one recorded")
     if index.n_tokens != row["length"]:
@@ -294,6 +296,20 @@ def _source(row: dict[str, Any], meta: dict[str, Any], tokenizer: str) -> Any:
     return fam.source(spec)
 
 
+def _replaced_keywords_left(row: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    """A family that replaced keywords (``meta.keyword_map``, original to replacement) must have left no original in
+    the row: not in ``input``, the question or any answer."""
+    mapping = meta.get("keyword_map")
+    if mapping is None:
+        return []
+    if not isinstance(mapping, dict) or not all(isinstance(k, str) and k and isinstance(v, str)
+                                                for k, v in mapping.items()):
+        return ["meta.keyword_map is not a map of original keywords to their replacements"]
+    texts = {"input": row["input"], "question": row["question"], "answers": "\n".join([row["answer"], *row["answers"]])}
+    left = [(k, where) for k in sorted(mapping) for where, text in texts.items() if k in text]
+    return [f"replaced keyword {k!r} is still in {where}" for k, where in left[:5]]
+
+
 def _value_problems(row: dict[str, Any]) -> list[str]:
     """Values of the right type that still cannot be right: depths that are not finite percentages, negative counts."""
     problems = []
@@ -368,8 +384,14 @@ def _meta_against_oracle(meta: dict[str, Any], got: Any, text: str, ctx_tokens: 
         problems.append(f"meta.context_tokens {meta['context_tokens']} but the context has {ctx_tokens} tokens")
     for key, value in sorted(got.measured.items()):
         if key in meta and meta[key] != value:
-            problems.append(f"meta.{key} is {meta[key]!r} but the oracle measures {value!r}")
+            problems.append(f"meta.{key} is {_short(meta[key])} but the oracle measures {_short(value)}")
     return problems
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    """A value for a one-line message: its repr, cut (a list of 200 confusing facts is not one line)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
 
 
 def _same_places(recorded: list[int], found: list[int], text: str) -> bool:

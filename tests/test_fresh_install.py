@@ -72,7 +72,7 @@ def _run(fresh, *args: str) -> subprocess.CompletedProcess:
     return res
 
 
-def test_the_installed_lcgen_is_this_checkout_and_not_the_test_venv(fresh):
+def _installed_lcgen_is_this_checkout_and_not_the_test_venv(fresh):
     base, env = fresh
     where = _run(fresh, "python", "-c", "import lcgen, sys; print(lcgen.__file__); print(sys.prefix)").stdout
     assert str(base / "venv") in where and str(ROOT) not in where
@@ -82,7 +82,9 @@ def test_the_installed_lcgen_is_this_checkout_and_not_the_test_venv(fresh):
 
 
 def test_every_command_after_the_readme_install(fresh):
+    """One test, so the venv is built once: pytest-xdist would build a module fixture once per worker."""
     base, _ = fresh
+    _installed_lcgen_is_this_checkout_and_not_the_test_venv(fresh)
     assert _run(fresh, "lcgen", "--version").stdout.startswith("lcgen ")
     assert "needle-threads" in _run(fresh, "lcgen", "list").stdout
     _run(fresh, "lcgen", "make", "needle-threads", "--len", "2k,4k", "--seed", "7", "--variants",

@@ -17,8 +17,8 @@ from lcgen.make import MakeRequest, make
 # sha256 of the canonical JSON of every row of the reference datasets below. A change here changes generated
 # data: bump lcgen's version (or the family's) and record it in CHANGELOG.md.
 GOLDEN = {
-    "cl100k_base": "ffca4c9e49997bc85069910a2f4ceb72365ea962791805a08bdfb80a0bae3358",
-    "o200k_base": "8dceb2fc241221cfcec395b96d3d45bb3d7119db95ae36a234f09e9f107f5bdd",
+    "cl100k_base": "bdc1909f281de4a67965b4528c790585c210a08d35e8d6c09092badcb3026e66",
+    "o200k_base": "f509436d276214f05f83eadcf6470cfebeb73d11261334f1a7fe875b07c0a9f4",
 }
 
 
@@ -35,56 +35,92 @@ def canonical_sha256(folder: Path) -> str:
 # here is a version bump and a CHANGELOG line.
 GOLDEN_FILES: dict[str, dict[str, str]] = {
     "ancestral-trace": {
-        "rows": "00aeaf7b90ef4044e6dbc131eb920dc0fdd9ddfb64fbad4876d34436195bb828",
-        "README.md": "c2335029568dda868872d88a64406f9132fd071104488e0a519f756c555514fd",
-        "harness/inspect_task.py": "c79667f29646123e7e2068e0bc5e2493bd9c9628616f2f5ce878f6076cba2d8a",
+        "rows": "179a35431e4de381f4d6278dce91e30cfaf233ded078fd4370d60f0a4155a78c",
+        "README.md": "5b71058c71855007bc391c567715d7c8e4ca85986f278400c3d242dcd7710fba",
+        "harness/inspect_task.py": "e7e2692725e9f7dc8673f5dc0734f03fe00581250539187763c0419f58d79eca",
         "harness/lm_eval/_lcgen_ancestral_trace_base.yaml":
-            "aea45ff727a5efd5510817d0e0331077ec1f2842bcbdafb2f529fe8db6e90c25",
+            "a788d9a1f9498bc6b83b7686d0faa092ef07f741d9be75f1913142bbbc988d3a",
         "harness/lm_eval/lcgen_ancestral_trace.yaml":
             "e00992aed9e47354b043ff63b4e2c47cf9424c663aee4c9f1f6a5fb364c42e04",
         "harness/lm_eval/lcgen_ancestral_trace_eldest_ancestor_2k.yaml":
-            "791733e7c900fc59ce1cba4fbaf408e436f960db13a1b0e41f75de843b491805",
-        "harness/lm_eval/utils.py": "33e2494e867d1a96b8adb0bd816d8d1c138771c63ae7a41d701d386e6bd34855",
+            "07d693ab10559a9fa2d4978679da478771b6e4fd214cc88331e4c8d9a8e89498",
+        "harness/lm_eval/utils.py": "17d57ecea27fd136324b32d8d95b81a7bf15eef82f65a895c0c6f714fc3f0755",
         "lcgen_metrics.py": "aa144b3d5e0f8e0ba3d3839b8ae7089a0dd6ba12b1ba88437bd3b10a5acae1a5",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
+    "best-answer": {
+        "rows": "7720e0637f85f71cdf91840123547017226aa6ee62590296c8d833ffb5d2fa3f",
+        "README.md": "59e29c9ce4acaf65d8d8d22cf93b75b3dd9784e39452bbaf4fbb4e93a1153b0b",
+        "harness/inspect_task.py": "ff2b9f148018563b557f5794970b51adeefb9ab303a58613e6bc70b90c86d4de",
+        "harness/lm_eval/_lcgen_best_answer_base.yaml":
+            "b7c1203ec740309c6d8b2edc6c47f54f0f11dfb4e3bbe67057da97d617f6d93c",
+        "harness/lm_eval/lcgen_best_answer.yaml": "6fd1c2e0b6b250662f3e20c9fd86ad8c99a6ef7b726b12ffc0e1746065b32403",
+        "harness/lm_eval/lcgen_best_answer_single_2k.yaml":
+            "73d8ca5208c290368bc0f5109d4cb88cba3897df2771f6f55ee9dc13dfe70b55",
+        "harness/lm_eval/utils.py": "998791a756e7a7b7a01b834b665a496545e2d17f80fb9f177c538dce65ce07e1",
+        "lcgen_metrics.py": "211feb163dfdae4e8eb138a778ce73733b2739348daae13a6a92eae61cc59cde",
+        "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
+    },
     "holistic-queries": {
-        "rows": "f894530b24c00cb84006b46f2bbb17657466d0c063b10cabfaed71f321bcf0a1",
-        "README.md": "4c32ae27c71f5548c03679a5774733bfeb6b82ea30711772e1f7a73089a38a9d",
-        "harness/inspect_task.py": "ed94a89a18c62612ce38fbf78fa4b0e637b527a988a1bc372a58e57af8f33cc2",
+        "rows": "61fbe7028dd844390390d091eb5569cfa83c6f050b27713f78aa0920cdb5be7f",
+        "README.md": "3e186b88e1f3ee9fd362dc053550ace51c10cea99cdad166c6762f0b68032a9c",
+        "harness/inspect_task.py": "0c65883db8ae6678bdcb638db3c6ef678e437c71d6d336b98af2162fc3fef9cb",
         "harness/lm_eval/_lcgen_holistic_queries_base.yaml":
-            "424094c9337dc42583935e996ebc6fa6fcabb15a19a3fa28dde098c829adbb85",
+            "f7366f9a984ab0816ec9df1604fe68e83050525d176707fe9d0e9bb61bda0f59",
         "harness/lm_eval/lcgen_holistic_queries.yaml":
             "8effdb5977d98f8741433ec64b895fe5f5afe24f6b5591efa379997df663847f",
         "harness/lm_eval/lcgen_holistic_queries_selection_2k.yaml":
-            "d25adff07f97cb9756f8dfc9a5684dad51e115b3003c94781f715ad792a062c1",
-        "harness/lm_eval/utils.py": "40ef2380c978859d06c2771be964707662ece1451dc9150c610fa881d0822443",
+            "e168432d45af6bd31978d7ce25c5515302afced5892db47f12d8f3b70d3d0569",
+        "harness/lm_eval/utils.py": "e01c943b1d1140df6ed85937b204f3790f2d532a9845512d57585c59a62bcdc5",
         "lcgen_metrics.py": "4df7bcdf357977694615b756f7f423a9b556bdf36a045c90cbd81af42fc5c45c",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "needle-threads": {
-        "rows": "dc0ce5ad3edeb3e857a500981834ca4510026dd5eaf40a4128f16ad4637a985e",
-        "README.md": "d7dc89edfe60dfb8de08f5f28559bdebabab96ffbe1c045a3f781ef230bb2677",
-        "harness/inspect_task.py": "ad44961cf242491eb4bff5cb7e13777820e2e9ea3b9bb47ff5d388e7c97beed3",
+        "rows": "9b1d2f0f73de428a75bdd82f33a9a5d724aed5d6ff91d522f2ba0531844ff560",
+        "README.md": "f9a78c6d49dc6e445f980dfd45c1dc2743d301a778df61d988310164cc925999",
+        "harness/inspect_task.py": "331f29a4bb3d5f801683f81eb7432b6e4b9fb098b1325ff76958fa53aec3c264",
         "harness/lm_eval/_lcgen_needle_threads_base.yaml":
-            "24e3dee4eed2c554a0688fecbaa5af64e773934ec80d892f45fcd4b2075df9c9",
+            "d7c9fcb9a90d90489aa5f4e804fc6ce9778b445bae0755558f214b0e1611617c",
         "harness/lm_eval/lcgen_needle_threads.yaml": "366876f237853bbf5699b7ef100ab3c763809eddacb68b26edeb7d998788655a",
         "harness/lm_eval/lcgen_needle_threads_single_needle_2k.yaml":
-            "fea5191404e30814dfed73f9f61f58bf13c89a5692de4abc02293d3b0d6efa82",
-        "harness/lm_eval/utils.py": "5555315e964be4474f09ec942a4bba302ecfbc033c1b169318034d5324e0b101",
+            "8eeb418d0439f3548fb5c0052025b7dc9849610a530b9f7f4b88b7bf2b5e76b3",
+        "harness/lm_eval/utils.py": "1f4a0de0da4dbf5ad21cd868d1ac7c0c06f18dc5b2fed64266c6c5c6e02cb121",
         "lcgen_metrics.py": "972452bd657cc6010c45010885eb3cd09a69c287eee2499a7e8eb11d4c08f814",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "needles": {
-        "rows": "91e576d4ca54a21f00a2bf565a64129c6dce9e34a9ddbf8b9395072299af2f59",
-        "README.md": "0b4e23fb3038884dc469879c733011e5b83c460e5f450cf0afd30c06142333e5",
-        "harness/inspect_task.py": "a5c99888bf6d3fdfd69089603da43f1f06404c31205a847811b7445b30667691",
-        "harness/lm_eval/_lcgen_needles_base.yaml": "9faa302b0f959f76e14402a63c88f3d450e4fdfc383378a1f1b832cd1d3569dd",
-        "harness/lm_eval/lcgen_needles.yaml": "be9027876ddf5dd38bf0df6a49aecee070bb4e95abbb3b311164feffee7f7c4f",
+        "rows": "9578183ae39c10fa373a7a3a0978be6188bde77330378c4ee73ce39abb211528",
+        "README.md": "317dec9bacd97ef66527df116a514ccdd237d4153551f611f4b200046dbc6ab3",
+        "harness/inspect_task.py": "3ae56be3bc75e74a164b444325f902ca17d6c05dfc2fbf9ddab6284e4d099502",
+        "harness/lm_eval/_lcgen_needles_base.yaml": "0ba1501b9afeacacb51da26bb6dfd54a4b1f0ac3b07ad7313aae3a23f8b90e1e",
+        "harness/lm_eval/lcgen_needles.yaml": "1627e75ca41402c20f4da209778f04884459039a7f8ebfe83febecd3c73ecd54",
         "harness/lm_eval/lcgen_needles_single_retrieval_2k.yaml":
-            "d8a933e0962490f2ebc9d70f3d21bc0b32d13e90b3c2e13a79e9af595b4884e7",
-        "harness/lm_eval/utils.py": "432c417506dcfc9cb8e2bfc03762be8653626209ab2e5e0a95baea5ee3f6fe05",
+            "09517c31a7f23b3ce8cf90d749ce4eb7604cc5a34d4962f72a414a86c8bcdab5",
+        "harness/lm_eval/utils.py": "ae3081c0a5361780c3c815fcf938ea38dc7dd631ed9c4109af747be065cc9191",
         "lcgen_metrics.py": "469401275eb6c7abfbe1344bbfc57c32a1d3e681197ec86ba6de36ca2e8ba3f9",
+        "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
+    },
+    "qa": {
+        "rows": "2d70c3e345386a404f9e18ea3d3fe9440cd1a578d9531c2f0757bb6f673e19da",
+        "README.md": "1399d0479c54cda0365992c5e6f05c4f750c981be3545abea77cea71bc0e1183",
+        "harness/inspect_task.py": "085e38fba750abf808571a80a08b01468a447b5bc30761529d87cc68a52f200b",
+        "harness/lm_eval/_lcgen_qa_base.yaml": "6829b7a9872de303832fd22ad70b1b36e83872a1ded76228fc475169aa502a77",
+        "harness/lm_eval/lcgen_qa.yaml": "0f02beacf4a4ec551e88f7a3701cab4c2e33208e35afe73e066594577aa0a37e",
+        "harness/lm_eval/lcgen_qa_single_fact_2k.yaml":
+            "3562bda86d1a1d62fbe94c8ec5afed866c308229fadb0dc08460c9d4b011d9dc",
+        "harness/lm_eval/utils.py": "99ec5da8296c866f852c114470af306c5af5a3bbd172cdd5c739dea6eeb0758e",
+        "lcgen_metrics.py": "82e3b0dd7210a7ec22486b39e68b15ee372545ff73ecc8e082bcfdde6e340bde",
+        "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
+    },
+    "tsort": {
+        "rows": "cf0334015312b739d01a8000fedcb928a2ef048956b6e63a46805fe4c5469546",
+        "README.md": "0eb578194bbdd3b7b788507a6257ac9632a0ab7dd877753389f6519a82b5aba4",
+        "harness/inspect_task.py": "a1c7e18e60f54a540256898108fea066d6dc32d6be10961cf7cdeb6bd9ef5514",
+        "harness/lm_eval/_lcgen_tsort_base.yaml": "1975c2aaf6a217cf27384f4ff5a0d07179496ea17fbdefcda997b033b786254f",
+        "harness/lm_eval/lcgen_tsort.yaml": "8a918dba670f1896d190d1743350fbdcfd0fa12a9397b79be8fb853506112699",
+        "harness/lm_eval/lcgen_tsort_order_2k.yaml": "ef79cdd29093178ded2a2ace53713e63367899b5ec924d48195a48465cef1c45",
+        "harness/lm_eval/utils.py": "10f4dcca20513fb5f317c6c4bf044644da18fbaed72df7fcffc8e043254339fe",
+        "lcgen_metrics.py": "e4e38f070c228a8bab6b4fbf62fadf3eafdced1736bc96a03ac28c9047a76ba6",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
 }
