@@ -175,7 +175,7 @@ class Cycle:
     depth_meaning=(
         "Where the correct candidate sits. With --len: it is the candidate holding the token at that share of the "
         "candidates' tokens (0 = A1, 100 = An, the last). Without --len: it is A(1 + round(depth/100 x (N-1))). "
-        "`depth` lists every candidate's measured depth in label order; the correct one's is depth[k-1] for Ak."
+        "`depth` holds the correct candidate's measured depth."
     ),
     answer_format='The label of the correct candidate, e.g. A7, on a last line "Answer: A7".',
     metric=best_answer_metric.score_reply,
@@ -203,7 +203,7 @@ def best_answer(p: BestAnswerParams, variant: str, depth: float, rng: random.Ran
     g = next(j for j, c in enumerate(order) if c is gold)
     # Every candidate is laid out as given; only the correct one is recorded as a needle (its offset and depth).
     needles = [Needle(t, 0.0, order=i, recorded=i == g) for i, t in enumerate(texts)]
-    plan = Plan(head=head, tail=tail, ctx_open="", ctx_close="", needles=needles, filler=None)
+    plan = Plan(head=head, tail=tail, ctx_open=CTX_OPEN, ctx_close=CTX_CLOSE, needles=needles, filler=None)
     answer = f"A{g + 1}"
     lengths = [len(c.body) for c in order]
     counts: dict[str, int] = {}
@@ -223,10 +223,14 @@ def best_answer(p: BestAnswerParams, variant: str, depth: float, rng: random.Ran
     return SamplePlan(plan=plan, question=question, answer=answer, answers=[answer], meta=meta)
 
 
+CTX_OPEN, CTX_CLOSE = "<candidates>\n", " </candidates>"
+
+
 def candidate_text(label: int, body: str) -> str:
-    """A candidate as it stands in the prompt: it starts with its label (a letter) and ends with a blank line, so
-    candidates and the prompt around them meet at token boundaries."""
-    return render_frame(frame_lines(f"{TEMPLATES}/candidate.j2")[0], label=label, body=body) + "\n\n"
+    """A candidate as it stands in the prompt: a space, its label, its text and a blank line. Every piece of the
+    context (candidates and the close) starts with a space, as a sentence unit does, so each counts the same alone
+    as after the blank line before it, for tiktoken and SentencePiece tokenizers alike."""
+    return " " + render_frame(frame_lines(f"{TEMPLATES}/candidate.j2")[0], label=label, body=body) + "\n\n"
 
 
 def _frame(tokenizer, length: int, head: str, tail: str) -> Frame:
@@ -234,7 +238,7 @@ def _frame(tokenizer, length: int, head: str, tail: str) -> Frame:
 
     tok = get_tokenizer(tokenizer or DEFAULT_TOKENIZER) if tokenizer is None or isinstance(tokenizer, str) \
         else tokenizer
-    return frame(tok, length, head, tail, "", "", unit=candidate_text(1, "Mock."))
+    return frame(tok, length, head, tail, CTX_OPEN, CTX_CLOSE, unit=candidate_text(1, "Mock."))
 
 
 def _question(p: BestAnswerParams, world: World, kinds: tuple[str, ...], rng: random.Random):

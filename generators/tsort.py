@@ -72,7 +72,7 @@ def document_stream(haystack: Haystack, rng: random.Random, lang: str) -> TsortS
 
 
 def regenerate(spec: Any) -> TsortSource:
-    """the document each passage was cut from (the parts' original order is by design not in `input`).
+    """the document its passage was cut from (the parts' original order is by design not in `input`).
 
     The declared source: the sample's documents, replayed from its recorded request and seed."""
     from lcgen.haystack import get_haystack
@@ -152,16 +152,21 @@ class _Layout:
     def __init__(self, lang: str, k: int, c: int):
         self.lang, self.k, self.c = lang, k, c
         before, part, after = frame_lines(f"tsort/{lang}/labels.j2")
-        self.labels = ([before] if c else []) + [render_frame(part, n=i + 1) for i in range(k)] + ([after] if c else [])
+        # Every block starts with a space, as a sentence unit does: a SentencePiece tokenizer then reads its first
+        # word the same counted alone as after the blank line before it.
+        labels = ([before] if c else []) + [render_frame(part, n=i + 1) for i in range(k)] + ([after] if c else [])
+        self.labels = [" " + label for label in labels]
         self.sep = "\n" if lang == "zh" else ""  # after the label: Chinese units start a line, English ones a space
-        self.ctx_open, self.ctx_close = "<text>\n", "</text>"
-        self.mock = render_frame(part, n=1) + self.sep + unit_text("Mock.", lang) + "\n"
+        # English: the close starts with a space like a sentence ("... the end. </text>"), so no tokenizer merges the
+        # last block's end into it; Chinese units end their own line.
+        self.ctx_open, self.ctx_close = "<text>\n", " </text>" if lang == "en" else "</text>"
+        self.mock = " " + render_frame(part, n=1) + self.sep + unit_text("Mock.", lang) + "\n"
 
     def ends(self) -> list[str]:
-        """What closes each block: a blank line between blocks, a line end after the last."""
-        close = "\n" if self.lang == "en" else ""
+        """What closes each block: a blank line between blocks, nothing after the last (the context's close
+        follows)."""
         between = "\n\n" if self.lang == "en" else "\n"
-        return [between] * (len(self.labels) - 1) + [close]
+        return [between] * (len(self.labels) - 1) + [""]
 
     def groups(self, cuts: list[int], n_before: int, n_after: int) -> list[tuple[int, int]]:
         """The sentence ranges of the blocks in original order: before, the parts, after."""
@@ -202,7 +207,7 @@ def _find_fit(fr: Any, source: TsortSource, layout: _Layout, rng: random.Random)
         if doc is None:
             break
         sentences, starts, counts = doc
-        longest = max(longest, sum(counts))
+        longest = max(longest, sum(map(len, sentences)))
         if sum(counts) < need:
             continue
         fit = _fit_in(fr, layout, sentences, starts, counts, need, labels_n, rng)
@@ -213,8 +218,8 @@ def _find_fit(fr: Any, source: TsortSource, layout: _Layout, rng: random.Random)
             return fit
     if source.kind == "corpus":
         raise HaystackError(f"--haystack: no document of the corpus has a passage that fits --len {fr.target:,} "
-                            f"exactly ({need:,} tokens of sentences; the longest document drawn holds {longest:,}); "
-                            "use longer documents or a shorter --len")
+                            f"exactly ({need:,} tokens of sentences; the longest document drawn has {longest:,} "
+                            "characters); use longer documents or a shorter --len")
     raise ParamError(f"--len: {fr.target:,} tokens cannot be hit exactly with --tokenizer {fr.tok.name}: no passage "
                      f"start of the chronicle gives a window of exactly {need:,} tokens")
 

@@ -12,6 +12,7 @@ import functools
 import re
 
 from lcgen.frames import frame_lines, frame_regex
+from lcgen.generators.best_answer import CTX_CLOSE, CTX_OPEN
 from lcgen.generators._world import A_WORDS, KINDS, NAME, RELATIONS, VALUE_PATTERNS, phrasings, record_frames
 from lcgen.oracle import OracleInput, OracleResult
 from lcgen.registry import oracle
@@ -77,7 +78,7 @@ def _fact_free() -> frozenset[str]:
 @functools.lru_cache(maxsize=1)
 def _candidate() -> re.Pattern[str]:
     line = frame_lines(f"{TEMPLATES}/candidate.j2")[0]
-    return re.compile(frame_regex(line, {"label": r"\d+", "body": r"[^\n]+"}).pattern + "\n\n")
+    return re.compile(" " + frame_regex(line, {"label": r"\d+", "body": r"[^\n]+"}).pattern + "\n\n")
 
 
 class SheetFacts:
@@ -175,7 +176,10 @@ def solve(sample: OracleInput) -> OracleResult:
     if truth is None:
         raise ValueError(f"the fact sheet does not give the asked fact of {subject}")
     ctx_start, ctx_end = m.span("context")
-    starts, bodies = _candidates(text, ctx_start, ctx_end, problems)
+    first, last = ctx_start + len(CTX_OPEN), ctx_end - len(CTX_CLOSE)
+    if not (text.startswith(CTX_OPEN, ctx_start) and text.startswith(CTX_CLOSE, last)):
+        raise ValueError(f"the candidates are not between {CTX_OPEN.strip()} and {CTX_CLOSE.strip()}")
+    starts, bodies = _candidates(text, first, last, problems)
     neighbours = {sheet.values[n].get(rid) for n in sheet.order
                   if n != subject and sheet.kind[n] == sheet.kind[subject]}
     paths = sheet.other_paths(subject, rid) - neighbours - {truth, subject}
@@ -207,7 +211,7 @@ def solve(sample: OracleInput) -> OracleResult:
                         f"{len(correct)} candidates are correct: {', '.join(f'A{j}' for j in correct)}")
     gold = correct[0] if correct else 1
     if sample.request is not None and starts:
-        expected = _expected(sample, starts, ctx_start, ctx_end)
+        expected = _expected(sample, starts, first, last)
         if expected != gold:
             problems.append(f"the correct candidate is A{gold}, but depth {sample.request.target_depth:g} puts it "
                             f"at A{expected}")

@@ -38,11 +38,12 @@ def _date(sentence: str, lang: str) -> tuple[int, int, int] | None:
 def _read_blocks(text: str, lang: str) -> tuple[list[tuple[str, str, int]], tuple[int, int], list[str]]:
     """The blocks between ``<text>`` and ``</text>`` as (label, content, offset), the context span, problems."""
     problems: list[str] = []
-    start, end = text.find("<text>\n"), text.rfind("</text>")
+    close = " </text>" if lang == "en" else "</text>"
+    start, end = text.find("<text>\n"), text.rfind(close)
     if start < 0 or end < start:
         return [], (0, 0), ["no <text> ... </text> context"]
     before, part, after = frame_lines(f"tsort/{lang}/labels.j2")
-    label = re.compile("(" + "|".join([re.escape(before), frame_regex(part, {"n": r"\d+"}).pattern, re.escape(after)])
+    label = re.compile(" (" + "|".join([re.escape(before), frame_regex(part, {"n": r"\d+"}).pattern, re.escape(after)])
                        + ")" + ("\n" if lang == "zh" else ""))
     body_start = start + len("<text>\n")
     body = text[body_start:end]
@@ -56,13 +57,12 @@ def _read_blocks(text: str, lang: str) -> tuple[list[tuple[str, str, int]], tupl
         else:
             blocks.append((m.group(1), chunk[m.end():], body_start + pos))
         pos += len(chunk) + len(between)
-    return blocks, (start, end + len("</text>")), problems
+    return blocks, (start, end + len(close)), problems
 
 
 def _content_units(content: str, lang: str) -> str:
     """A block's sentences as the document's units run: English ones each after a space, Chinese ones each ending
-    a line (the last block of a Chinese context lost nothing; an English one lost its closing line end)."""
-    content = content.rstrip("\n") if lang == "en" else content
+    a line (the blank line between blocks is not part of them)."""
     if lang == "zh" and not content.endswith("\n"):
         content += "\n"
     return content

@@ -49,8 +49,8 @@ GOLDEN_FILES: dict[str, dict[str, str]] = {
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "best-answer": {
-        "rows": "7720e0637f85f71cdf91840123547017226aa6ee62590296c8d833ffb5d2fa3f",
-        "README.md": "59e29c9ce4acaf65d8d8d22cf93b75b3dd9784e39452bbaf4fbb4e93a1153b0b",
+        "rows": "5eddc043091a305912b410363f5dc22ddba352e52786d88218f2adc7f9fc0c2f",
+        "README.md": "08fc3a0a6fb5fb73c6321ce27388efcc6e84e1503fcae02e864985f4bdba8407",
         "harness/inspect_task.py": "ff2b9f148018563b557f5794970b51adeefb9ab303a58613e6bc70b90c86d4de",
         "harness/lm_eval/_lcgen_best_answer_base.yaml":
             "b7c1203ec740309c6d8b2edc6c47f54f0f11dfb4e3bbe67057da97d617f6d93c",
@@ -113,8 +113,8 @@ GOLDEN_FILES: dict[str, dict[str, str]] = {
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "tsort": {
-        "rows": "cf0334015312b739d01a8000fedcb928a2ef048956b6e63a46805fe4c5469546",
-        "README.md": "0eb578194bbdd3b7b788507a6257ac9632a0ab7dd877753389f6519a82b5aba4",
+        "rows": "f1640ecae379e8595578943ebbe63f56e53ce9114520eaf1a3a265cab53fe51f",
+        "README.md": "98b065b351db138e0179704454c7ff353c002e49d0b4561490343621dfcf8e5a",
         "harness/inspect_task.py": "a1c7e18e60f54a540256898108fea066d6dc32d6be10961cf7cdeb6bd9ef5514",
         "harness/lm_eval/_lcgen_tsort_base.yaml": "1975c2aaf6a217cf27384f4ff5a0d07179496ea17fbdefcda997b033b786254f",
         "harness/lm_eval/lcgen_tsort.yaml": "8a918dba670f1896d190d1743350fbdcfd0fa12a9397b79be8fb853506112699",

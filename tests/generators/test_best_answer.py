@@ -21,7 +21,7 @@ from tests.generators.rows import make_row
 
 def _span(row: dict, label: int) -> tuple[int, int]:
     """Character span of candidate A<label>'s text (after "A<label>: ", before its blank line)."""
-    start = row["input"].index(f"\n\nA{label}: ") + len(f"\n\nA{label}: ")
+    start = row["input"].index(f"\n A{label}: ") + len(f"\n A{label}: ")
     return start, row["input"].index("\n\n", start)
 
 
@@ -43,7 +43,7 @@ def test_exact_length_one_tokenization_and_the_oracle_agrees(length, depth):
     assert meta["tokenizations"] == 1
     assert check_row(row, {})[0] == []
     n = meta["candidates"]
-    assert n == len(re.findall(r"(?m)^A\d+: ", row["input"])) > 10 and len(row["depth"]) == 1  # the correct one
+    assert n == len(re.findall(r"(?m)^ A\d+: ", row["input"])) > 10 and len(row["depth"]) == 1  # the correct one
     assert row["answer"] == f"A{meta['gold_index']}"
     if depth == 0.0:
         assert row["answer"] == "A1"
@@ -152,3 +152,16 @@ def test_world_names_are_unique_and_never_part_of_another_and_numbers_distinct()
     for c in world.companies.values():
         assert c.founded - world.people[c.founder].birth_year >= 22
         assert world.people[c.founder].employer == c.name
+
+
+def test_a_sentencepiece_tokenizer_with_its_chat_template_is_exact(tmp_path):
+    """Every candidate starts with a space, so a SentencePiece-like tokenizer counts it alone as in context."""
+    from lcgen.make import MakeRequest, make
+    from lcgen.tests.tokenizer_models import model_folder
+    from lcgen.validate import validate
+
+    folder = model_folder(tmp_path / "models", "gemma", "unigram")
+    out = tmp_path / "ds"
+    make(MakeRequest(family="best-answer", lengths=[3_000], seed=4, depths=[30.0], tokenizer=str(folder),
+                     chat_template="auto"), out, workers=1)
+    assert validate(out)[1] == 0
