@@ -230,7 +230,15 @@ def candidate_text(label: int, body: str) -> str:
     """A candidate as it stands in the prompt: a space, its label, its text and a blank line. Every piece of the
     context (candidates and the close) starts with a space, as a sentence unit does, so each counts the same alone
     as after the blank line before it, for tiktoken and SentencePiece tokenizers alike."""
-    return " " + render_frame(frame_lines(f"{TEMPLATES}/candidate.j2")[0], label=label, body=body) + "\n\n"
+    return "".join(candidate_parts(label, body))
+
+
+def candidate_parts(label: int, body: str) -> tuple[str, str]:
+    """The candidate's text in two pieces that each start with a space (" A3:" and " <text>\\n\\n"), so their
+    tokens add up and a text is counted once whatever label it moves to."""
+    before, after = render_frame(frame_lines(f"{TEMPLATES}/candidate.j2")[0], label=label, body="\x00").split("\x00")
+    label_part = before.rstrip(" ")
+    return " " + label_part, before[len(label_part):] + body + after + "\n\n"
 
 
 def _frame(tokenizer, length: int, head: str, tail: str) -> Frame:
@@ -462,16 +470,23 @@ def gold_position(depth: float, n: int) -> int:
 
 
 class _Counts:
-    """Token counts of candidate texts, each counted alone as the engine counts needles, in bulk and once."""
+    """Token counts of candidates, (label, text) pairs, as the engine counts each candidate alone. The label and the
+    text are counted apart (both start with a space, so they add up; the engine's count of the whole is the check)
+    and each is cached: a candidate that moves to another label is not counted again."""
 
     def __init__(self, fr: Frame):
-        self.fr, self.known = fr, {}
+        self.fr = fr
+        self.labels: dict[int, int] = {}
+        self.texts: dict[str, int] = {}
 
-    def __call__(self, texts: list[str]) -> list[int]:
-        missing = list(dict.fromkeys(t for t in texts if t not in self.known))
-        if missing:
-            self.known.update(zip(missing, self.fr.counts(missing)))
-        return [self.known[t] for t in texts]
+    def __call__(self, pairs: list[tuple[int, str]]) -> list[int]:
+        parts = [candidate_parts(label, body) for label, body in pairs]
+        for known, pieces in ((self.labels, {label: part for (label, _), (part, _) in zip(pairs, parts)}),
+                              (self.texts, {body: part for (_, body), (_, part) in zip(pairs, parts)})):
+            missing = [key for key in pieces if key not in known]
+            if missing:
+                known.update(zip(missing, self.fr.counts([pieces[key] for key in missing])))
+        return [self.labels[label] + self.texts[body] for label, body in pairs]
 
 
 def _fit(maker: Maker, gold: Candidate, fr: Frame, depth: float, length: int) -> list[Candidate]:
@@ -485,7 +500,7 @@ def _fit(maker: Maker, gold: Candidate, fr: Frame, depth: float, length: int) ->
     """
     room = fr.room
     count = _Counts(fr)
-    smallest = count([candidate_text(1, gold.body)])[0]
+    smallest = count([(1, gold.body)])[0]
     if room <= 0:
         raise ParamError(f"--len: {length:,} tokens is too short for this sample; its fact sheet and instructions "
                          f"alone take {length - room:,}")
@@ -498,7 +513,7 @@ def _fit(maker: Maker, gold: Candidate, fr: Frame, depth: float, length: int) ->
     while total < room:
         n = max(8, min(4096, int((room - total) / mean * 1.05) + 4))
         batch = [maker.distractor() for _ in range(n)]
-        got = count([candidate_text(len(pool) + i + 2, c.body) for i, c in enumerate(batch)])
+        got = count([(len(pool) + i + 2, c.body) for i, c in enumerate(batch)])
         mean = max(sum(got) / len(got), 1.0)
         for c, k in zip(batch, got):
             if total >= room:
@@ -514,7 +529,7 @@ def _fit(maker: Maker, gold: Candidate, fr: Frame, depth: float, length: int) ->
     k = _gold_slot(count, pool, gold, target)
     for _ in range(_FIT_ATTEMPTS):
         order = pool[:k] + [gold] + pool[k:]
-        counts = count([candidate_text(j, c.body) for j, c in enumerate(order, 1)])
+        counts = count([(j, c.body) for j, c in enumerate(order, 1)])
         fitted = _try_fit(order, counts, k, room, target, draw, count)
         if fitted is not None:
             return fitted
@@ -535,7 +550,7 @@ def _fit(maker: Maker, gold: Candidate, fr: Frame, depth: float, length: int) ->
 
 def _gold_slot(count: _Counts, pool: list[Candidate], gold: Candidate, target: float) -> int:
     """How many distractors go before the correct candidate: as many as start at or before the target token."""
-    counts = count([candidate_text(j, c.body) for j, c in enumerate(pool, 1)])
+    counts = count([(j, c.body) for j, c in enumerate(pool, 1)])
     at, k = 0, 0
     for n in counts:
         if at + n > target:
@@ -560,7 +575,7 @@ def _try_fit(order, counts, k, room, target, draw, count) -> list[Candidate] | N
     each = max(_ALTERNATIVES, _FEW_SLOTS_ALTERNATIVES // max(len(before_slots) + len(after_slots), 1))
     alternatives: dict[int, list[Candidate]] = {i: [draw() for _ in range(each)] for i in before_slots + after_slots}
     flat = [(i, c) for i in before_slots + after_slots for c in alternatives[i]]
-    alt_counts = count([candidate_text(i + 1, c.body) for i, c in flat])
+    alt_counts = count([(i + 1, c.body) for i, c in flat])
     deltas: dict[int, list[int]] = {i: [0] for i in alternatives}
     for (i, _), m in zip(flat, alt_counts):
         deltas[i].append(m - counts[i])
@@ -582,7 +597,7 @@ def _try_fit(order, counts, k, room, target, draw, count) -> list[Candidate] | N
     for i, j in zip(before_slots + after_slots, list(picks) + list(rest_picks)):
         if j:
             out[i] = alternatives[i][j - 1]
-    final = count([candidate_text(j, c.body) for j, c in enumerate(out, 1)])
+    final = count([(j, c.body) for j, c in enumerate(out, 1)])
     if sum(final) != room:
         raise RuntimeError("the fitted candidates do not add up to the room")  # a bug: counts are cached exactly
     return out

@@ -29,6 +29,8 @@ from lcgen.registry import family
 from lcgen.render import render
 from lcgen.validators.metrics import needles as needles_metric
 
+from ._invented import pieces, real_en_names, runs, syllables
+
 ATTRIBUTES = {
     "en": ("access code", "locker code", "badge number", "archive key", "ticket code", "vault password"),
     "zh": ("通行码", "储物柜编号", "徽章号码", "档案密钥", "票据编号", "保险库密码"),
@@ -44,7 +46,6 @@ CODE_WORDS = ("AMBER", "BASALT", "CINDER", "DELTA", "EMBER", "FALCON", "GARNET",
               "KESTREL", "LANTERN", "MARBLE", "NIMBUS", "ONYX", "PEBBLE", "QUARTZ", "RAVEN", "SAFFRON", "TUNDRA")
 NAME = {"en": r"[A-Z][\w'\-]*(?: [A-Z][\w'\-]*)+", "zh": r"[\u4e00-\u9fff]{2,4}"}
 VALUE = r"[A-Z]+-\d{4}"
-SHARED_RUN = 3  # an English replacement shares no run of this many characters with any original keyword
 MIN_SENTENCE_TOKENS = 4  # no needle or confusing fact is shorter (the cheap bound of the pre-flight check)
 _MAX_DRAWS = 2_000  # draws of one fresh name, code or replacement before giving up
 
@@ -429,24 +430,6 @@ def _reasoning(p: NeedlesParams, rng: random.Random, people: list[str], depths: 
 # --- --replace-keywords ---------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=2)
-def _pieces(lang: str) -> dict[str, tuple[str, ...]]:
-    """The invented-word pieces of templates/needles/<lang>/invented.j2, by kind (a kind may span several lines)."""
-    out: dict[str, tuple[str, ...]] = {}
-    for line in frame_lines(f"needles/{lang}/invented.j2"):
-        kind, _, pieces = line.partition(":")
-        out[kind.strip()] = out.get(kind.strip(), ()) + tuple(pieces.split())
-    return out
-
-
-@functools.lru_cache(maxsize=1)
-def _real_en() -> frozenset[str]:
-    """Faker's English first and last names, lowercased: an invented part is never one of them."""
-    from faker.providers.person.en_US import Provider
-
-    return frozenset(n.lower() for n in (*Provider.first_names, *Provider.last_names))
-
-
 @functools.lru_cache(maxsize=1)
 def _zh_characters() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The pools of invented Chinese surnames and given names (alternate characters of the template's list): no
@@ -458,20 +441,9 @@ def _zh_characters() -> tuple[tuple[str, ...], tuple[str, ...]]:
     for t in ("facts", "comparisons", "prompt", "single_retrieval", "multi_retrieval", "multi_reasoning"):
         used |= set("".join(frame_lines(f"needles/zh/{t}.j2")))
     used |= set("".join(ATTRIBUTES["zh"])) | set("".join(w for d in DIMENSIONS["zh"] for w in d))
-    pool = tuple(c for c in dict.fromkeys(_pieces("zh")["characters"])
+    pool = tuple(c for c in dict.fromkeys(pieces("zh")["characters"])
                  if c not in used and re.fullmatch(r"[\u4e00-\u9fff]", c))
     return pool[0::2], pool[1::2]
-
-
-def _syllables(rand: random.Random, n: int) -> str:
-    pieces = _pieces("en")
-    return "".join(rand.choice(pieces["onsets"]) + rand.choice(pieces["vowels"])
-                   + (rand.choice(pieces["codas"]) if rand.random() < 1 / 3 else "") for _ in range(n))
-
-
-def _runs(text: str) -> set[str]:
-    low = text.lower()
-    return {low[i:i + SHARED_RUN] for i in range(len(low) - SHARED_RUN + 1)}
 
 
 class _Inventor:
@@ -487,7 +459,7 @@ class _Inventor:
 
     def __init__(self, lang: str, rand: random.Random, originals: list[str]):
         self.lang, self.rand = lang, rand
-        self.runs = set().union(*map(_runs, originals)) if originals else set()
+        self.runs = set().union(*map(runs, originals)) if originals else set()
         self.chars = set("".join(originals))
         self.made: dict[str, list[str]] = {"given": [], "family": [], "code": []}
 
@@ -515,13 +487,13 @@ class _Inventor:
                                                                        else w not in heads))
         kind = "given" if position == 0 else "family"
         size = 2 if position == 0 else self.rand.choice((2, 3))
-        return self._fresh(kind, lambda: _syllables(self.rand, size).capitalize(),
-                           lambda w: w.lower() not in _real_en() and not _runs(w) & self.runs
+        return self._fresh(kind, lambda: syllables(self.rand, size).capitalize(),
+                           lambda w: w.lower() not in real_en_names() and not runs(w) & self.runs
                            and not _overlaps(w, self.made[kind]))
 
     def code(self) -> str:
-        return self._fresh("code", lambda: _syllables(self.rand, self.rand.choice((2, 3))).upper(),
-                           lambda w: w not in CODE_WORDS and not _runs(w) & self.runs
+        return self._fresh("code", lambda: syllables(self.rand, self.rand.choice((2, 3))).upper(),
+                           lambda w: w not in CODE_WORDS and not runs(w) & self.runs
                            and not _overlaps(w, self.made["code"]))
 
 

@@ -29,6 +29,7 @@ from lcgen.registry import family
 from lcgen.render import render
 from lcgen.validators.metrics import qa as qa_metric
 
+from ._invented import real_en_names, runs, syllables
 from ._world import (
     INDUSTRIES,
     INDUSTRY,
@@ -55,8 +56,7 @@ BRIDGES: dict[str, tuple[str, ...]] = {
     "person_employer": ("company_founded", "company_headquarters", "company_industry", "company_employees"),
 }
 MAX_CONFUSERS = 200
-_SYLLABLES = ("ka", "lo", "mi", "ren", "sa", "tor", "vi", "qua", "zel", "dro", "fin", "gal", "hes", "jor", "ny",
-              "pel", "rix", "sul", "tam", "ulo", "ves", "wyn", "xan", "yor", "zu", "bre", "cav", "dun", "eth", "fyr")
+_MAX_DRAWS = 2_000  # invented words drawn for one keyword before giving up
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,7 +113,7 @@ def qa(p: QaParams, variant: str, depth: float, rng: random.Random, haystack: Ha
     question = swap(_question(chain)).rstrip("\n")
     answer = swap(answer_fact.text)
     head, tail = split_prompt(render("qa/prompt.j2", context=CONTEXT_SLOT, question=question))
-    mentioned = _mentioned(world, chain + [c for c, _ in confusers], mapping)
+    mentioned = _mentioned(chain + [c for c, _ in confusers], mapping)
     filler = SentenceUnits(haystack, rng, "en", avoid=mentioned, reject=looks_like_a_fact())
     plan = Plan(head=head, tail=tail, ctx_open="<article>", ctx_close=" </article>", needles=needles + extra,
                 filler=filler)
@@ -203,7 +203,7 @@ def _aliases(answer: str) -> list[str]:
     return [answer, bare] if bare != answer and bare.isdigit() else [answer]
 
 
-def _mentioned(world: World, facts: list[Fact], mapping: dict[str, str]) -> list[str]:
+def _mentioned(facts: list[Fact], mapping: dict[str, str]) -> list[str]:
     """Names, values and key terms the filler must never mention (originals and replacements)."""
     out = set()
     for f in facts:
@@ -213,9 +213,10 @@ def _mentioned(world: World, facts: list[Fact], mapping: dict[str, str]) -> list
 
 
 def _keyword_map(facts: list[Fact], rng: random.Random) -> dict[str, str]:
-    """Every name and key term (profession, industry) the facts use, mapped to an invented one: names to
-    capitalized syllable words, terms to lower-case ones, none sharing a run of three letters with its original or
-    with any other name."""
+    """Every name and key term (profession, industry) the facts use, mapped to an invented one (``_invented``), word
+    by word and consistently, so look-alikes stay look-alikes (two people named Frank keep one new surname): name
+    words become capitalized syllable words, term words lower-case ones, none a Faker name, none sharing a run of
+    three characters with any original, and none part of another."""
     keys: list[tuple[str, bool]] = []
     for f in facts:
         keys.append((f.subject, True))
@@ -223,32 +224,26 @@ def _keyword_map(facts: list[Fact], rng: random.Random) -> dict[str, str]:
             keys.append((f.text, False))
         elif not f.relation.numeric:
             keys.append((f.text, True))
+    banned = set().union(*(runs(k) for k, _ in keys))
+    words: dict[tuple[str, bool], str] = {}
+
+    def invent() -> str:
+        for _ in range(_MAX_DRAWS):
+            word = syllables(rng, rng.choice((2, 3)))
+            if (not runs(word) & banned and word not in real_en_names()
+                    and all(word not in t and t not in word for t in words.values())):
+                return word
+        raise ParamError("--replace-keywords: no invented word found; ask for fewer confusing facts")
+
     mapping: dict[str, str] = {}
-    taken: list[str] = []
     for key, is_name in sorted(dict.fromkeys(keys)):
-        for _ in range(200):
-            words = [_invented(rng) for _ in key.split(" ")]
-            new = " ".join(w.capitalize() if is_name else w for w in words)
-            low = new.lower()
-            if (not _shares_run(low, key.lower()) and all(low not in t and t not in low for t in taken)
-                    and all(not _shares_run(low, k.lower()) for k, _ in keys)
-                    and (not is_name or re.fullmatch(NAME, new))):
-                break
-        else:
-            raise ParamError("--replace-keywords: could not invent a replacement; this should not happen")
-        mapping[key] = new
-        taken.append(low)
+        parts = []
+        for word in key.split(" "):
+            if (word, is_name) not in words:
+                words[(word, is_name)] = invent()
+            parts.append(words[(word, is_name)])
+        mapping[key] = " ".join(w.capitalize() if is_name else w for w in parts)
     return mapping
-
-
-def _invented(rng: random.Random) -> str:
-    return "".join(rng.choice(_SYLLABLES) for _ in range(rng.choice((2, 3))))
-
-
-def _shares_run(a: str, b: str, run: int = 3) -> bool:
-    """Whether a and b share any run of ``run`` letters (LV-Eval's "no characters in common", for words)."""
-    grams = {a[i:i + run] for i in range(len(a) - run + 1) if a[i:i + run].isalpha()}
-    return any(b[i:i + run] in grams for i in range(len(b) - run + 1))
 
 
 def _replacer(mapping: dict[str, str]) -> Callable[[str], str]:

@@ -131,15 +131,14 @@ def tsort(p: TsortParams, variant: str, depth: float, rng: random.Random, haysta
     plan = Plan(head=head, tail=tail, ctx_open=layout.ctx_open, ctx_close=layout.ctx_close, needles=needles,
                 filler=None)
     answer = json.dumps(order)
-    parts = [fit.sentences[a:b] for a, b in itertools.pairwise(fit.cuts)]
     window = "\n".join(fit.sentences)
     meta: dict[str, Any] = {
         "lang": p.lang,
         "segments": k,
         "shown": [t + 1 for t in shown],
         "source": source.kind,
-        "part_sentences": [len(part) for part in parts],
-        "part_tokens": [fit.part_tokens[t] for t in range(k)],
+        "part_sentences": [b - a for a, b in itertools.pairwise(fit.cuts)],
+        "part_tokens": fit.part_tokens,
         "passage_sha256": hashlib.sha256(window.encode()).hexdigest(),
         "document": fit.document,
     }
@@ -168,16 +167,15 @@ class _Layout:
         between = "\n\n" if self.lang == "en" else "\n"
         return [between] * (len(self.labels) - 1) + [""]
 
-    def groups(self, cuts: list[int], n_before: int, n_after: int) -> list[tuple[int, int]]:
+    def groups(self, cuts: list[int]) -> list[tuple[int, int]]:
         """The sentence ranges of the blocks in original order: before, the parts, after."""
-        start, end = cuts[0], cuts[-1]
-        return (([(start - n_before, start)] if self.c else []) + list(itertools.pairwise(cuts))
-                + ([(end, end + n_after)] if self.c else []))
+        start, end, c = cuts[0], cuts[-1], self.c
+        return ([(start - c, start)] if c else []) + list(itertools.pairwise(cuts)) + ([(end, end + c)] if c else [])
 
     def blocks(self, sentences: list[str], cuts: list[int], shown: list[int]) -> list[str]:
         """The block texts in text order: before, the parts as shown (labels 1..k), after."""
         units = [unit_text(s, self.lang) for s in sentences]
-        ranges = self.groups(cuts, self.c, self.c)
+        ranges = self.groups(cuts)
         parts = ranges[1:-1] if self.c else ranges
         ordered = ([ranges[0]] if self.c else []) + [parts[t] for t in shown] + ([ranges[-1]] if self.c else [])
         ends = self.ends()
@@ -289,7 +287,7 @@ def _fit_in(fr: Any, layout: _Layout, sentences: list[str], starts: list[int], c
             bc += 1
             if cuts is None:
                 continue
-            ranges = layout.groups(cuts, c, c)
+            ranges = layout.groups(cuts)
             total = prefix[bc - 1] - prefix[a - c] + sum(extra(r[1] - 1, e) for r, e in zip(ranges, ends))
             if total != need:
                 continue

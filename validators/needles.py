@@ -132,28 +132,14 @@ def _most_specific(others: list[tuple]) -> list[tuple]:
 
 def _acyclic(dimension: str, pairs: list[tuple[str, str]], problems: list[str]) -> None:
     """Comparisons of one dimension (more, less) that no order satisfies contradict each other."""
-    below: dict[str, set[str]] = {}
-    for a, b in pairs:
-        below.setdefault(a, set()).add(b)
-        below.setdefault(b, set())
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    for root in sorted(below):
-        if state.get(root):
-            continue
-        state[root] = 1
-        stack = [(root, iter(sorted(below[root])))]
-        while stack:
-            node, rest = stack[-1]
-            nxt = next(rest, None)
-            if nxt is None:
-                state[node] = 2
-                stack.pop()
-            elif state.get(nxt) == 1:
-                problems.append(f"comparisons of {dimension} contradict each other (around {nxt})")
-                return
-            elif not state.get(nxt):
-                state[nxt] = 1
-                stack.append((nxt, iter(sorted(below[nxt]))))
+    import networkx as nx  # imported here, as the generators do: validating other families stays fast
+
+    graph = nx.DiGraph(sorted(pairs))
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return
+    problems.append(f"comparisons of {dimension} contradict each other (around {cycle[0][0]})")
 
 
 def _distinct_names(names: list[str], problems: list[str]) -> None:

@@ -49,7 +49,8 @@ def solve(sample: OracleInput) -> OracleResult:
     start = text.index("<article>")
     end = text.rindex("</article>") + len("</article>")
     inner_start, inner_end = start + len("<article>"), end - len("</article>")
-    facts = []  # (offset, relation ids read, subject, value)
+    facts = []  # (offset, {(relation id, subject, value) the sentence reads as})
+    fact_text = []  # each fact sentence as it stands
     units, pos = [], inner_start
     for piece in split_sentences(text[inner_start:inner_end]):
         units.append(pos)
@@ -58,6 +59,7 @@ def solve(sample: OracleInput) -> OracleResult:
                 for rel, rx in fact_patterns() if (m := rx.fullmatch(sentence))}
         if read:
             facts.append((pos, read))
+            fact_text.append(piece)
         pos += len(piece)
     problems: list[str] = []
     solved = {}
@@ -67,15 +69,14 @@ def solve(sample: OracleInput) -> OracleResult:
             solved[(subject, tuple(chain))] = got
     if len({answer for answer, _, _ in solved.values()}) != 1:
         raise ValueError(f"the question has {len(solved)} readings the article answers (one must answer it)")
-    (subject, chain), (answer, offsets, asked) = next(iter(solved.items())), next(iter(solved.values()))
+    answer, offsets, asked = next(iter(solved.values()))
     evidence = set(offsets)
     confusers = [o for o, _ in facts if o not in evidence]
     for o, read in facts:
         if o not in evidence and any((s, r) in asked for r, s, _ in read):
             problems.append("a confusing fact states an asked subject's asked attribute again")
     inner = text[inner_start:inner_end]
-    sentences = [text[o:next((u for u in units if u > o), inner_end)] for o, _ in facts]
-    outside = inner.count(answer) - sum(s.count(answer) for s in sentences)
+    outside = inner.count(answer) - sum(s.count(answer) for s in fact_text)
     if outside:
         problems.append(f"the answer {answer!r} occurs {outside} time(s) outside the article's fact sentences")
     answers = [answer] + ([answer.replace(",", "")] if re.fullmatch(r"\d{1,3}(?:,\d{3})+", answer) else [])
