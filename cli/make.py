@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from lcgen.errors import ParamError
-from lcgen.lengths import parse_lengths
+from lcgen.lengths import parse_length, parse_lengths
 from lcgen.rng import MAX_SEED
 from lcgen.params import choices_of, field_type, option_name
 from lcgen.registry import FamilySpec, families
@@ -26,6 +26,26 @@ class LengthList(click.ParamType):
             return parse_lengths(str(value))
         except ParamError as exc:
             self.fail(str(exc).removeprefix("--len: "), param, ctx)
+
+
+class TokenCount(click.ParamType):
+    """A knob counted in tokens: an integer, or a length such as 8k, within the knob's bounds."""
+
+    name = "TOKENS"
+
+    def __init__(self, low: float | None, high: float | None):
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            n = parse_length(str(value))
+        except ParamError as exc:
+            self.fail(str(exc).removeprefix("--len: "), param, ctx)
+        if self.low is not None and n < self.low or self.high is not None and n > self.high:
+            self.fail(f"{n:,} tokens is outside {self.low:,}-{self.high:,}", param, ctx)
+        return n
 
 
 class DepthList(click.ParamType):
@@ -57,6 +77,8 @@ def _knob_option(cls: type, f: dataclasses.Field) -> click.Option:
     kwargs: dict[str, Any] = {"default": None, "help": help_text, "show_default": False}
     if choices is not None:
         kwargs["type"] = click.Choice([str(c) for c in choices])
+    elif tp is int and meta.get("tokens"):
+        kwargs["type"] = TokenCount(meta.get("min"), meta.get("max"))
     elif tp is int:
         kwargs["type"] = click.IntRange(meta.get("min"), meta.get("max"))
     elif tp is float:

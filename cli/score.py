@@ -67,6 +67,13 @@ def score_cmd(dataset: Path, predictions: tuple[str, ...], out: Path | None, on_
         click.echo(f"\n{'variant':<22}{'label':<24}{'value':>8}{'n':>5}{'strict':>9}")
         for (variant, key, value), cell in report.by_label.items():
             click.echo(f"{variant:<22}{key:<24}{value:>8}{cell.n:>5}{100 * cell.means()['strict']:>8.1f}%")
+    if report.failures:
+        click.echo("\nwhy some replies fail (scores.json lists up to 20 per variant):")
+        shown: dict[str, int] = {}
+        for failure in report.failures:
+            if shown.setdefault(failure["variant"], 0) < 3:
+                shown[failure["variant"]] += 1
+                click.echo(f"  {failure['id']}: {failure['reason']}")
     m = report.overall.means()
     missing = f", {report.missing} without a prediction (scored 0)" if report.missing else ""
     click.echo(f"\noverall: strict {100 * m['strict']:.1f}%, partial {100 * m['partial']:.1f}% over "

@@ -23,6 +23,14 @@ def score(task: str, variant: str, answer: str, answers: list[str], prediction: 
     return families.get(task).metric(reply, answer, list(answers), variant)
 
 
+def explainer(task: str) -> Any:
+    """The family's ``explain(reply, answer, answers, variant) -> str`` (one line on why a reply is not strictly
+    right), when its metric module defines one; else None."""
+    fn = families.get(task).metric
+    found = getattr(importlib.import_module(fn.__module__), "explain", None)
+    return found if callable(found) else None
+
+
 def shipped_metric_source(family: str) -> str:
     """``lcgen_metrics.py`` for a dataset of ``family``: the family's metric module, with what it imports from its
     sibling helper modules inlined (only the definitions it uses), and a ``score(task, ...)`` entry point.

@@ -30,6 +30,7 @@ class OracleInput:
     token_index: Any  # lcgen.tokenizer.TokenIndex of ``input``: the one tokenization of the sample, shared
     request: Request | None = None  # None when the row's meta is unreadable: request checks are then skipped
     source: Any = None
+    tokenizer: Any = None  # the sample's tokenizer (lcgen.tokenizer.Tokenizer), to measure what is not in ``input``
 
 
 @dataclass

@@ -25,9 +25,11 @@ def param(
     max: float | None = None,
     variants: tuple[str, ...] = (),
     forbid: str = "",
+    tokens: bool = False,
 ) -> Any:
-    """Declare a knob: its default, a one-line help, numeric bounds, the variants it applies to, forbidden chars."""
-    meta = {"help": help, "min": min, "max": max, "variants": variants, "forbid": forbid}
+    """Declare a knob: its default, a one-line help, numeric bounds, the variants it applies to, forbidden chars;
+    ``tokens``: an integer count of tokens, which the CLI also reads as ``8k`` or ``1M`` like ``--len``."""
+    meta = {"help": help, "min": min, "max": max, "variants": variants, "forbid": forbid, "tokens": tokens}
     return field(default=default, metadata=meta)
 
 

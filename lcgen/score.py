@@ -24,7 +24,7 @@ from typing import Any
 
 from .dataset import iter_splits, read_rows
 from .errors import DatasetError, LcgenError, MissingExtraError, OutputError, ParamError
-from .metrics import METRICS, score
+from .metrics import METRICS, explainer, score
 from .registry import families
 
 
@@ -463,6 +463,10 @@ class ScoreReport:
     family: str
     unknown: int = 0  # predictions for ids the dataset does not have
     sources: list[Source] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)  # why (family's explain), FAILURES per variant
+
+
+FAILURES = 20  # failing samples per variant whose reason is recorded, for a family whose metric explains
 
 
 def score_dataset(folder: Path, predictions: dict[str, str], sources: Sequence[Source] = ()) -> ScoreReport:
@@ -475,6 +479,8 @@ def score_dataset(folder: Path, predictions: dict[str, str], sources: Sequence[S
     seen: set[str] = set()
     missing = 0
     family = ""
+    failures: list[dict[str, Any]] = []
+    explained: dict[str, int] = defaultdict(int)
     for _config, split, files, _ in iter_splits(folder):
         for file in files:
             for index, row in enumerate(read_rows([file], COLUMNS)):
@@ -486,6 +492,13 @@ def score_dataset(folder: Path, predictions: dict[str, str], sources: Sequence[S
                 pred = predictions.get(row["id"])
                 missing += pred is None
                 s = score(row["task"], row["variant"], row["answer"], list(row["answers"]), pred or "")
+                if s["strict"] < 1.0 and pred is not None and explained[row["variant"]] < FAILURES:
+                    why = explainer(row["task"]) if row["task"] in families else None
+                    if why is not None:
+                        explained[row["variant"]] += 1
+                        failures.append({"id": row["id"], "variant": row["variant"], "strict": s["strict"],
+                                         "partial": s["partial"],
+                                         "reason": why(pred, row["answer"], list(row["answers"]), row["variant"])})
                 cells.setdefault((row["variant"], split, row["target_depth"]), Cell()).add(s)
                 by_variant.setdefault(row["variant"], Cell()).add(s)
                 overall.add(s)
@@ -499,7 +512,7 @@ def score_dataset(folder: Path, predictions: dict[str, str], sources: Sequence[S
     unknown = sorted(set(predictions) - seen)
     if missing == overall.n:
         raise PredictionsError(_not_in("the", unknown, folder) if unknown else f"no predictions for {folder}")
-    return ScoreReport(cells, by_variant, by_label, overall, missing, family, len(unknown), list(sources))
+    return ScoreReport(cells, by_variant, by_label, overall, missing, family, len(unknown), list(sources), failures)
 
 
 def _not_in(whose: str, ids: list[str], folder: Path) -> str:
@@ -580,6 +593,7 @@ def report_json(report: ScoreReport) -> dict[str, Any]:
             {"variant": v, "label": k, "value": val, "n": c.n, **c.means()}
             for (v, k, val), c in report.by_label.items()
         ],
+        **({"failures": report.failures} if report.failures else {}),
     }
 
 

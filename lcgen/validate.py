@@ -130,7 +130,7 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any],
     flat = _conversation(row, chat, meta, tok)
     reading = (flat.text, flat.to_input) if flat is not None else _user_message(row, chat)
     try:
-        got = fam(_view(row, index, meta, spec, reading))
+        got = fam(_view(row, index, meta, spec, reading, tok))
     except ORACLE_ERRORS as exc:
         return problems + [f"oracle could not solve the sample ({type(exc).__name__}: {exc})"], 0.0
     if flat is not None:
@@ -208,11 +208,12 @@ def _messages_problems(row: dict[str, Any], chat: Any, templated: bool) -> list[
 def oracle_input(row: dict[str, Any], tokenizer: str | None = None) -> OracleInput:
     """The oracle's view of a freshly built row (tests, and scripts that call an oracle directly)."""
     spec = tokenizer or row["tokenizer"]
-    return _view(row, get_tokenizer(spec).index(row["input"]), json.loads(row["meta"]), spec)
+    tok = get_tokenizer(spec)
+    return _view(row, tok.index(row["input"]), json.loads(row["meta"]), spec, tok=tok)
 
 
 def _view(row: dict[str, Any], index: Any, meta: dict[str, Any] | None, tokenizer: str,
-          reading: tuple[str, Any] | None = None) -> OracleInput:
+          reading: tuple[str, Any] | None = None, tok: Any = None) -> OracleInput:
     """What the oracle may read of ``row``: the request only when ``meta`` is sound (else None); with a chat
     template, ``reading``: the text the family wrote (the user message, or a conversation's turns laid out as its
     prompt) and the map of its offsets into ``input`` (checked apart: ``messages`` must render to ``input``)."""
@@ -221,7 +222,8 @@ def _view(row: dict[str, Any], index: Any, meta: dict[str, Any] | None, tokenize
     if reading is not None:
         text, index = reading[0], index.through(reading[0], reading[1])
     return OracleInput(input=text, question=row["question"], variant=row["variant"], token_index=index,
-                       request=request, source=None if meta is None else _source(row, meta, tokenizer))
+                       request=request, source=None if meta is None else _source(row, meta, tokenizer),
+                       tokenizer=tok)
 
 
 def _user_message(row: dict[str, Any], chat: Any) -> tuple[str, Any] | None:

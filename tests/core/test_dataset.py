@@ -17,8 +17,8 @@ from lcgen.make import MakeRequest, make
 # sha256 of the canonical JSON of every row of the reference datasets below. A change here changes generated
 # data: bump lcgen's version (or the family's) and record it in CHANGELOG.md.
 GOLDEN = {
-    "cl100k_base": "bdc1909f281de4a67965b4528c790585c210a08d35e8d6c09092badcb3026e66",
-    "o200k_base": "f509436d276214f05f83eadcf6470cfebeb73d11261334f1a7fe875b07c0a9f4",
+    "cl100k_base": "ab9d4ec94f6af13056196b07ed19b30c91fc1cd364e5337978ebe3be5e269930",
+    "o200k_base": "b3a703b192aaeba1983c2f9351a5993f6672fc20cc7bff210d94ffd8ca9a44e0",
 }
 
 
@@ -35,91 +35,104 @@ def canonical_sha256(folder: Path) -> str:
 # here is a version bump and a CHANGELOG line.
 GOLDEN_FILES: dict[str, dict[str, str]] = {
     "ancestral-trace": {
-        "rows": "179a35431e4de381f4d6278dce91e30cfaf233ded078fd4370d60f0a4155a78c",
-        "README.md": "5b71058c71855007bc391c567715d7c8e4ca85986f278400c3d242dcd7710fba",
-        "harness/inspect_task.py": "e7e2692725e9f7dc8673f5dc0734f03fe00581250539187763c0419f58d79eca",
+        "rows": "cc2cdeb3b1de62f152eb4fd4e7f36ded0c70c3740c92289613c46dd035f8ccd9",
+        "README.md": "3ad8e18e3b14d4d629c07683cf4f70a69019e4907f65c68ad1c1bb23c4b80416",
+        "harness/inspect_task.py": "179dd0f316b779108c10ab548461b1f5338460d2f0ffaacc6f66a66cc1ace85d",
         "harness/lm_eval/_lcgen_ancestral_trace_base.yaml":
-            "a788d9a1f9498bc6b83b7686d0faa092ef07f741d9be75f1913142bbbc988d3a",
+            "0a154fc89626e48d3c409a75fcf06562e643cca763c77edf738a2f11d4c6f955",
         "harness/lm_eval/lcgen_ancestral_trace.yaml":
             "e00992aed9e47354b043ff63b4e2c47cf9424c663aee4c9f1f6a5fb364c42e04",
         "harness/lm_eval/lcgen_ancestral_trace_eldest_ancestor_2k.yaml":
-            "07d693ab10559a9fa2d4978679da478771b6e4fd214cc88331e4c8d9a8e89498",
-        "harness/lm_eval/utils.py": "17d57ecea27fd136324b32d8d95b81a7bf15eef82f65a895c0c6f714fc3f0755",
+            "83436098db7bdbb1bd45037dbc61276462c42c12066d653ba63dbdd76c3786b4",
+        "harness/lm_eval/utils.py": "1df658fda01204f92ecd8336f9d481f9e6554d903ae66f5c0af5344e14a92f33",
         "lcgen_metrics.py": "aa144b3d5e0f8e0ba3d3839b8ae7089a0dd6ba12b1ba88437bd3b10a5acae1a5",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "best-answer": {
-        "rows": "5eddc043091a305912b410363f5dc22ddba352e52786d88218f2adc7f9fc0c2f",
-        "README.md": "08fc3a0a6fb5fb73c6321ce27388efcc6e84e1503fcae02e864985f4bdba8407",
-        "harness/inspect_task.py": "ff2b9f148018563b557f5794970b51adeefb9ab303a58613e6bc70b90c86d4de",
+        "rows": "0383d4d5f8d0086d539048b5ff2d1ef7f98005e1decfdd11d61f80a921ecd0f5",
+        "README.md": "97dd4d29334064572ec63cf1a28c85231b4afa5d660b45f1f67f944a2176edbc",
+        "harness/inspect_task.py": "4733a709d930ce794e68437c1512c6e887e0e0110f5d2fd1e7090a440094961a",
         "harness/lm_eval/_lcgen_best_answer_base.yaml":
-            "b7c1203ec740309c6d8b2edc6c47f54f0f11dfb4e3bbe67057da97d617f6d93c",
+            "c775c2991a46fd4e2edbb29cc01db3d201c90772fe16c3a15fbe6bfe72f8299a",
         "harness/lm_eval/lcgen_best_answer.yaml": "6fd1c2e0b6b250662f3e20c9fd86ad8c99a6ef7b726b12ffc0e1746065b32403",
         "harness/lm_eval/lcgen_best_answer_single_2k.yaml":
-            "73d8ca5208c290368bc0f5109d4cb88cba3897df2771f6f55ee9dc13dfe70b55",
-        "harness/lm_eval/utils.py": "998791a756e7a7b7a01b834b665a496545e2d17f80fb9f177c538dce65ce07e1",
+            "17a1aec9e4103258ef643bfc22adc0d65bafffe38863de940f64fbe924e47c97",
+        "harness/lm_eval/utils.py": "6c38892bd0bfb54a4c7feeffe415be895f77ebc04642ff8192f150eff2792e49",
         "lcgen_metrics.py": "211feb163dfdae4e8eb138a778ce73733b2739348daae13a6a92eae61cc59cde",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "holistic-queries": {
-        "rows": "61fbe7028dd844390390d091eb5569cfa83c6f050b27713f78aa0920cdb5be7f",
-        "README.md": "3e186b88e1f3ee9fd362dc053550ace51c10cea99cdad166c6762f0b68032a9c",
-        "harness/inspect_task.py": "0c65883db8ae6678bdcb638db3c6ef678e437c71d6d336b98af2162fc3fef9cb",
+        "rows": "622c379eba74e509b8639722e3b3c832b17bc795d14c6eb7100c00d5a3cedbdd",
+        "README.md": "829fb408837003c94f661881463dbf97266a2e8a032aae72f1f6d62618621c37",
+        "harness/inspect_task.py": "d96ee5f882a1640f1e8dc264f97bf894c36116ba1ecc86f0c0237423654f4697",
         "harness/lm_eval/_lcgen_holistic_queries_base.yaml":
-            "f7366f9a984ab0816ec9df1604fe68e83050525d176707fe9d0e9bb61bda0f59",
+            "012e5abe21b1ad80bffeb4e4696e04653cfa979e876f018df6e26c4c51a6ec98",
         "harness/lm_eval/lcgen_holistic_queries.yaml":
             "8effdb5977d98f8741433ec64b895fe5f5afe24f6b5591efa379997df663847f",
         "harness/lm_eval/lcgen_holistic_queries_selection_2k.yaml":
-            "e168432d45af6bd31978d7ce25c5515302afced5892db47f12d8f3b70d3d0569",
-        "harness/lm_eval/utils.py": "e01c943b1d1140df6ed85937b204f3790f2d532a9845512d57585c59a62bcdc5",
+            "69d19d929f5b1ec7440a89cc4e626a20b91a9d14bda32206f2bdfd504e0dfc24",
+        "harness/lm_eval/utils.py": "e943539936915cbc5673a15cb86e755783623365b4947ef3c331b19ce8652ba7",
         "lcgen_metrics.py": "4df7bcdf357977694615b756f7f423a9b556bdf36a045c90cbd81af42fc5c45c",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "needle-threads": {
-        "rows": "9b1d2f0f73de428a75bdd82f33a9a5d724aed5d6ff91d522f2ba0531844ff560",
-        "README.md": "f9a78c6d49dc6e445f980dfd45c1dc2743d301a778df61d988310164cc925999",
-        "harness/inspect_task.py": "331f29a4bb3d5f801683f81eb7432b6e4b9fb098b1325ff76958fa53aec3c264",
+        "rows": "419e0f3f25c00cc557e7025cf779087b9cea15dd51d7f6e278a98dda92086399",
+        "README.md": "e6cc3e96a6310b3794f0470f7cdd1cd7cfe508b1842846e01d998f96ae537a91",
+        "harness/inspect_task.py": "daa013f43574edce1769ba52a105bbdd001b61e4d16a4b3a416d4009aae5cd9f",
         "harness/lm_eval/_lcgen_needle_threads_base.yaml":
-            "d7c9fcb9a90d90489aa5f4e804fc6ce9778b445bae0755558f214b0e1611617c",
+            "1caab662e47e601e97a4f552e152bcddd8fa03fa51918a3e580ccb08d01696c3",
         "harness/lm_eval/lcgen_needle_threads.yaml": "366876f237853bbf5699b7ef100ab3c763809eddacb68b26edeb7d998788655a",
         "harness/lm_eval/lcgen_needle_threads_single_needle_2k.yaml":
-            "8eeb418d0439f3548fb5c0052025b7dc9849610a530b9f7f4b88b7bf2b5e76b3",
-        "harness/lm_eval/utils.py": "1f4a0de0da4dbf5ad21cd868d1ac7c0c06f18dc5b2fed64266c6c5c6e02cb121",
+            "92aaf08f1083ad84f55716ab1e9a4f500fd15e88e55dfc0876e5c7a320736f0c",
+        "harness/lm_eval/utils.py": "3a12b5a192c18347cfaa3c4e8a4dc16baacab80bc19a17e34a881e1c25bdf1fd",
         "lcgen_metrics.py": "972452bd657cc6010c45010885eb3cd09a69c287eee2499a7e8eb11d4c08f814",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "needles": {
-        "rows": "9578183ae39c10fa373a7a3a0978be6188bde77330378c4ee73ce39abb211528",
-        "README.md": "317dec9bacd97ef66527df116a514ccdd237d4153551f611f4b200046dbc6ab3",
-        "harness/inspect_task.py": "3ae56be3bc75e74a164b444325f902ca17d6c05dfc2fbf9ddab6284e4d099502",
-        "harness/lm_eval/_lcgen_needles_base.yaml": "0ba1501b9afeacacb51da26bb6dfd54a4b1f0ac3b07ad7313aae3a23f8b90e1e",
+        "rows": "75109a4aac6912bf51df15529337a1776d20bb33a3517339aa359e3710cb8220",
+        "README.md": "b56658e0d9d390954dd47c81f81d480ee3c5cd69d17cc67eb8da8c22d7593b48",
+        "harness/inspect_task.py": "488bc89c147c7cb9f1e4ad606b611b3120c141185340f09922f139c5bffbcec8",
+        "harness/lm_eval/_lcgen_needles_base.yaml": "87f39e952838a9b14c031b9503680de7bc872105f0cbc6bacb15d975259e8705",
         "harness/lm_eval/lcgen_needles.yaml": "1627e75ca41402c20f4da209778f04884459039a7f8ebfe83febecd3c73ecd54",
         "harness/lm_eval/lcgen_needles_single_retrieval_2k.yaml":
-            "09517c31a7f23b3ce8cf90d749ce4eb7604cc5a34d4962f72a414a86c8bcdab5",
-        "harness/lm_eval/utils.py": "ae3081c0a5361780c3c815fcf938ea38dc7dd631ed9c4109af747be065cc9191",
+            "19beec5950bdc1a33af21de458289c95882edcaf893ee3ef71681a2f75407724",
+        "harness/lm_eval/utils.py": "bead4a7e75dfc44975a381cedb19a7225380211aca3ebed0ff9046de04379774",
         "lcgen_metrics.py": "469401275eb6c7abfbe1344bbfc57c32a1d3e681197ec86ba6de36ca2e8ba3f9",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
+    "procedures": {
+        "rows": "d5dee35d0521227d69d5a079b35485331ef86dace0ea24ad211405272e3fc8d1",
+        "README.md": "2f7b1e316c894b51ee4516bc1a44d7f91fe5e2e271fda0f2f293988f80b717f6",
+        "harness/inspect_task.py": "9f341d8c0f3c1b8801f00cf807176b44380c5b1fb623dce14a77da08e42a9ea2",
+        "harness/lm_eval/_lcgen_procedures_base.yaml":
+            "dba2d52376794fc1bf236220ec67e7ce7d691d5f52326dd35d22d3e6d3f39cf1",
+        "harness/lm_eval/lcgen_procedures.yaml": "ad4e9ee475ebea86e3c8d6faba1e47e576df312c7122f60b0b7872d1e2c1c6e6",
+        "harness/lm_eval/lcgen_procedures_path_traversal_2k.yaml":
+            "7b98c7fa1026e7b9ca44ae4f6e330af44e43371721b3f88827ed5f0a742c587c",
+        "harness/lm_eval/utils.py": "1cd070ad23fa185a832609645b29cd9c3f7fc577e98f7b3d07b08d9b53ffcb0e",
+        "lcgen_metrics.py": "df15997cf39699ee269e975c6dc1b5aeebe84f0dacfceb4b5506421fc125e96f",
+        "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
+    },
     "qa": {
-        "rows": "2d70c3e345386a404f9e18ea3d3fe9440cd1a578d9531c2f0757bb6f673e19da",
-        "README.md": "1399d0479c54cda0365992c5e6f05c4f750c981be3545abea77cea71bc0e1183",
-        "harness/inspect_task.py": "085e38fba750abf808571a80a08b01468a447b5bc30761529d87cc68a52f200b",
-        "harness/lm_eval/_lcgen_qa_base.yaml": "6829b7a9872de303832fd22ad70b1b36e83872a1ded76228fc475169aa502a77",
+        "rows": "e0d1b1b53700cfecc480739096c61ccc530e36444d50b4108ed18828b0c833cb",
+        "README.md": "f29214a73c2c32e35a2cb2b427104a79ff5360e6dc72c0fe7307f4e1224f67d0",
+        "harness/inspect_task.py": "5bf97c049176d38754b08b5edea74fd52bf00fc806ba8db05c045cff801dd487",
+        "harness/lm_eval/_lcgen_qa_base.yaml": "58e47e6ef0dc420bed266b7270d87377b0b8350dd7eaea5b4363106fb3ac2e2b",
         "harness/lm_eval/lcgen_qa.yaml": "0f02beacf4a4ec551e88f7a3701cab4c2e33208e35afe73e066594577aa0a37e",
         "harness/lm_eval/lcgen_qa_single_fact_2k.yaml":
-            "3562bda86d1a1d62fbe94c8ec5afed866c308229fadb0dc08460c9d4b011d9dc",
-        "harness/lm_eval/utils.py": "99ec5da8296c866f852c114470af306c5af5a3bbd172cdd5c739dea6eeb0758e",
+            "ce2921829b117eea0b23318b8df19fcd4f2117e12130423f2454ba8ae9cc628e",
+        "harness/lm_eval/utils.py": "3ee378cc661d35915cdebbce64c7c1fd73b945aa36f5e7bdae0e0f452542e303",
         "lcgen_metrics.py": "82e3b0dd7210a7ec22486b39e68b15ee372545ff73ecc8e082bcfdde6e340bde",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "tsort": {
-        "rows": "f1640ecae379e8595578943ebbe63f56e53ce9114520eaf1a3a265cab53fe51f",
-        "README.md": "98b065b351db138e0179704454c7ff353c002e49d0b4561490343621dfcf8e5a",
-        "harness/inspect_task.py": "a1c7e18e60f54a540256898108fea066d6dc32d6be10961cf7cdeb6bd9ef5514",
-        "harness/lm_eval/_lcgen_tsort_base.yaml": "1975c2aaf6a217cf27384f4ff5a0d07179496ea17fbdefcda997b033b786254f",
+        "rows": "c6b029a7958ad1dd7af549fe4fbe784051dcd49b886c7fc5b54545dcd1045794",
+        "README.md": "1007c2057ca36a4c7b32551c45fb39ca2b36fb1231570222cd62d03f3d767c4b",
+        "harness/inspect_task.py": "3fff47330ef0c5701558aa5705209a3a9c55d729bfbd5f118d96ed26c836c2b7",
+        "harness/lm_eval/_lcgen_tsort_base.yaml": "20dddf83936332786cfc2f9f90d17073331ed2a02843e01302ed9ff7de0949aa",
         "harness/lm_eval/lcgen_tsort.yaml": "8a918dba670f1896d190d1743350fbdcfd0fa12a9397b79be8fb853506112699",
-        "harness/lm_eval/lcgen_tsort_order_2k.yaml": "ef79cdd29093178ded2a2ace53713e63367899b5ec924d48195a48465cef1c45",
-        "harness/lm_eval/utils.py": "10f4dcca20513fb5f317c6c4bf044644da18fbaed72df7fcffc8e043254339fe",
+        "harness/lm_eval/lcgen_tsort_order_2k.yaml": "7549cc249333fe495617571905ae529bbf439f8d813b87a3190d53c9a203ed20",
+        "harness/lm_eval/utils.py": "e8c5fa449a439c0da84089c76ed8ed35c6c68444937effbe3590d6269663ecb7",
         "lcgen_metrics.py": "e4e38f070c228a8bab6b4fbf62fadf3eafdced1736bc96a03ac28c9047a76ba6",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
