@@ -4,7 +4,9 @@ solution (after LongProc's countdown, itself after Stream-of-Search).
 The prompt states one deterministic search (pairs in index order, + - * / with the larger number first, results
 that are not positive whole numbers below :data:`BOUND` pruned and logged, the new number put first) and the line
 format, with two fixed worked examples. The asked puzzle is in the tail; the context is more solved puzzles (each a
-self-contained ``"Example: ...\\n\\n"`` unit of 3 or 4 numbers, about 100-600 tokens), drawn by the engine filler.
+self-contained ``" Example: ...\\n\\n"`` unit of 3 or 4 numbers, about 100-600 tokens), drawn by the engine filler.
+Every piece the engine counts alone (each unit, and the context's close ``" </examples>"``) begins with a space (see
+:data:`LEAD`), so it counts alone as in context for tiktoken and for SentencePiece-like tokenizers alike.
 
 Output length: the full search over the asked numbers is run once without a target; the target is the value whose
 FIRST appearance as a final result ends the trace (that leaf, then the solution) closest to ``--output-len``, in
@@ -46,6 +48,11 @@ MIN_ROOM = 100  # the smallest solved example takes about this many tokens
 SMALL_ROOM = 600  # a context smaller than this is filled with one or two examples picked to fit it exactly
 EXACT_DRAWS = 1000
 _TEMPLATES = "procedures/countdown/"
+# Each context unit and the context's close begin with this, just after a newline. A SentencePiece-like tokenizer
+# (Metaspace "▁" with a dummy prefix) prepends "▁" to a text that starts with a word when it is counted alone, but not
+# after a newline in context; a text that starts with a space reads "▁..." both ways. For tiktoken, "\n" + " Word" is
+# an exact seam (lcgen.tokenizer.exact_seam), so the sample is still built in one tokenization.
+LEAD = " "
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,7 +212,7 @@ def _fit(nums: tuple[int, ...], goal: int, tok) -> tuple[int, int, list[Record],
 
 
 class Examples:
-    """Filler: one solved puzzle per unit ("Example: ...</Solution>\\n\\n"), never with the asked numbers."""
+    """Filler: one solved puzzle per unit (" Example: ...</Solution>\\n\\n"), never with the asked numbers."""
 
     def __init__(self, rng: random.Random, avoid: list[tuple[int, ...]]):
         self.rng = rng
@@ -230,7 +237,7 @@ class Examples:
             target = firsts[hit]
             body = "\n".join(trace(nums, target, records, hit))
             intro = rng.choice(frame_lines(_TEMPLATES + "intros.j2"))
-            return render_frame(intro, nums=fmt(nums), target=target) + "\n" + body + "\n\n"
+            return LEAD + render_frame(intro, nums=fmt(nums), target=target) + "\n" + body + "\n\n"
         raise RuntimeError("countdown: no example puzzle fits its size band")  # not reached in practice
 
     def draw_many(self, n: int) -> list[str]:
@@ -304,9 +311,11 @@ def build(p, rng: random.Random, length: int, tok) -> SamplePlan:
                                      bound=BOUND, found=fr["found"], open=fr["open"], close=fr["close"],
                                      header=fr["header"], formats=formats(), worked=worked_examples(),
                                      context=CONTEXT_SLOT, question=question))
-    # Units end with "\n\n" and start with a letter: the junction is just after a newline, where the
-    # pre-tokenizer always ends a piece (a unit that began with "\n" would share a token with the "</Solution>" before).
-    ctx_open, ctx_close = fr["ctx_open"] + "\n\n", fr["ctx_close"]
+    # Units end with "\n\n" and start with a space (LEAD), and so does the close: every junction is just after a
+    # newline and before a space, where both kinds of pre-tokenizer end a piece (a unit that began with "\n" would
+    # share a token with the "</Solution>" before; one that began with a letter would join the text before it in a
+    # Metaspace piece, which ends only at a space, and count a "▁" more alone).
+    ctx_open, ctx_close = fr["ctx_open"] + "\n\n", LEAD + fr["ctx_close"]
     lead, trail = tok.counts([head + ctx_open, ctx_close + tail])
     room = length - lead - trail
     if room < 0 or 0 < room < MIN_ROOM:

@@ -5,10 +5,15 @@ A page of one topic (products, events, homes, jobs, books: ``templates/procedure
 cards (a ``div`` per item, one element per property, its class the property's label as a slug) or as the rows of a
 table (one column per property, headed by its label). The items asked for are needles at increasing depths (page
 order); noise blocks (ads, notices, link lists, scripts, comments) and, with a row filter, items that do not match
-are the engine's filler. Every needle and unit is one element or comment that ends its line: "\\n" after ">" is one
-token with the ">" for tiktoken's pre-tokenizers, so a unit that *starts* with "\\n" would not add up, while one that
-ends with it does. The items' container opens in the context's opening and closes in its closing, so any
+are the engine's filler. The items' container opens in the context's opening and closes in its closing, so any
 interleaving is valid HTML (a table's filler is rows, scripts and comments only).
+
+Additive pieces: every needle and unit is one element or comment on its own line, indented by one space as a
+child of the container, and the context's close starts with a comment that ends the list, indented alike.
+So each piece the engine counts alone starts with a space and ends with ">\\n": tiktoken's pre-tokenizers keep
+">\\n" as one token and start " <" afresh, and a SentencePiece-like tokenizer (Metaspace, dummy prefix) adds no
+"\u2581" to a piece that already starts with one, so a piece counts alone as in context. (One space costs a token
+per item or block for tiktoken; a deeper indent would cost two.)
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ BLANK_SHARE = 0.07  # cells left blank (N/A), never the name or the filtered pro
 WRAP_SHARE = 0.05  # values of several words written over two source lines
 MIN_REST = 16  # tokens the filler needs at least when it fills anything (its smallest units take 5-8)
 MAX_ROWS = 20_000
+INDENT = " "  # of the container's children: each needle and filler unit starts with it (see the module's docstring)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,18 +228,19 @@ class Layout:
         self.name = name
         self.topic = topic
         self.shown = shown  # the properties on the page, in page order
+        self.indent = INDENT
 
     def item(self, values: dict[str, Value]) -> str:
         table = self.name == "table"
         if table:
             cells = [inner(values[f.label], True) for f in self.shown]
-            return render(_T + "item_row.j2", noun=self.topic.noun, cells=cells)
+            return render(_T + "item_row.j2", indent=self.indent, noun=self.topic.noun, cells=cells)
         fields = []
         for i, f in enumerate(self.shown):
             v = values[f.label]
             tag = "h3" if i == 0 else ("ul" if v[0] == "list" else "span")
             fields.append((tag, f.slug, inner(v, False)))
-        return render(_T + "item_card.j2", noun=self.topic.noun, fields=fields)
+        return render(_T + "item_card.j2", indent=self.indent, noun=self.topic.noun, fields=fields)
 
 
 class Items:
@@ -257,7 +264,8 @@ class Items:
 
 
 class Noise:
-    """Filler: noise blocks, and with a filter, items that do not match (each one element ending its line)."""
+    """Filler: noise blocks, and with a filter, items that do not match (each one indented element ending its
+    line)."""
 
     def __init__(self, rng: random.Random, layout: Layout, items: Items | None, span: int):
         self.rng = rng
@@ -273,10 +281,11 @@ class Noise:
             return self.layout.item(self.items.make(False))
         pick = lambda name: html.escape(r.choice(self.w[name]), quote=False)  # noqa: E731
         links = r.sample(self.w["links"], 2)
-        return render_frame(r.choice(self.frames), comment=r.choice(self.w["comments"]), slug=slug(links[0]),
-                            slug2=slug(links[1]), n=r.randint(1, 40), m=r.randint(2, 60), ad=pick("ads"),
-                            notice=pick("notices"), heading=pick("headings"), link1=html.escape(links[0]),
-                            link2=html.escape(links[1]), span=self.span) + "\n"
+        block = render_frame(r.choice(self.frames), comment=r.choice(self.w["comments"]), slug=slug(links[0]),
+                             slug2=slug(links[1]), n=r.randint(1, 40), m=r.randint(2, 60), ad=pick("ads"),
+                             notice=pick("notices"), heading=pick("headings"), link1=html.escape(links[0]),
+                             link2=html.escape(links[1]), span=self.span)
+        return self.layout.indent + block + "\n"
 
     def draw_many(self, n: int) -> list[str]:
         return [self.draw() for _ in range(n)]

@@ -6,11 +6,14 @@ a simple path SRC -> ... -> DST of H hops; H is chosen so that the reference tra
 "</Route>") comes closest to ``--output-len``. With one connection out of every city the walk from SRC is unique;
 the generator checks that it first reaches DST after exactly H hops without revisiting a city.
 
-The context lists one sentence per city (``templates/procedures/path/city.j2``), each a line ending in a newline,
-in shuffled order. Route cities and some off-route cities are needles at random depths (``recorded=False``): DST
-connects to an off-route needle city. The engine's filler is further off-route cities. Every off-route city,
-needle or filler, connects to a route city or an off-route needle city (never to a filler city, since the engine
-may discard any filler unit), handed out evenly so that no city gets many more incoming connections than another.
+The context lists one sentence per city (``templates/procedures/path/city.j2``), each a line that starts with one
+space and ends in a newline, in shuffled order; the close is " </World>". Every piece the engine counts alone starts
+with a space, so it counts alone as in context for tiktoken and for SentencePiece-like tokenizers alike (a Metaspace
+pre-tokenizer with a dummy prefix prepends "▁" to a text that does not start with one). Route cities and some
+off-route cities are needles at random depths (``recorded=False``): DST connects to an off-route needle city. The
+engine's filler is further off-route cities. Every off-route city, needle or filler, connects to a route city or an
+off-route needle city (never to a filler city, since the engine may discard any filler unit), handed out evenly so
+that no city gets many more incoming connections than another.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ if TYPE_CHECKING:
 
 TRANSITS = ("bus", "train", "plane", "ferry")
 CTX_OPEN = "<World>\n"
-CTX_CLOSE = "</World>"
+LINE_LEAD = " "  # every city line and the close start with a space: see city_line
+CTX_CLOSE = LINE_LEAD + "</World>"
 FILLER_SHARE = 3  # about one city in this many is a route or off-route needle city, the targets of filler cities
 MIN_OFF_ROUTE = 3  # DST's target and two more: with DST's connection they can carry all four transits
 _RESERVED = ("bus", "train", "plane", "ferry", "route", "world", "from", "take", "question")
@@ -49,8 +53,10 @@ def _frames() -> tuple[str, ...]:
 
 
 def city_line(frame: str, city: str, dest: str, transit: str) -> str:
-    """One city's sentence, ending in a newline: lines meet at an exact seam of the tokenizer (".\\n" + a name)."""
-    return render_frame(frame, city=city, dest=dest, transit=transit) + "\n"
+    """One city's line: a space, the sentence, a newline. Lines meet at an exact seam of the tokenizer (".\\n" +
+    " Name"): a SentencePiece-like tokenizer reads the leading space as the "▁" it would prepend to the line counted
+    alone, and tiktoken splits before " Name" in context and alone."""
+    return LINE_LEAD + render_frame(frame, city=city, dest=dest, transit=transit) + "\n"
 
 
 def trace_text(steps: list[tuple[str, str, str]]) -> str:

@@ -3,10 +3,12 @@ ToM tracking).
 
 People move between rooms and move objects between containers (two per room); whoever is elsewhere keeps an old
 belief. The story's numbered step lines are the needles, at increasing depths; the rest of the context is narration
-that names nothing of the story (templates/procedures/tom/filler.j2). The trace gives, after every step 0..S, where
-the asked object is and, for each person, their room, whether they see it and what they believe; then one final
-answer line. S is the number of steps whose trace comes closest to ``--output-len``. The trace is a function of the
-story: each step is one legal action with a single outcome, and the prompt's rules fix every belief.
+that names nothing of the story (templates/procedures/tom/filler.j2). Every line of the story starts with a space
+and ends with a newline, and the close " </story>" starts with a space too, so each piece the engine counts alone
+counts the same as in context, for tiktoken and SentencePiece-like tokenizers alike. The trace gives, after every
+step 0..S, where the asked object is and, for each person, their room, whether they see it and what they believe;
+then one final answer line. S is the number of steps whose trace comes closest to ``--output-len``. The trace is a
+function of the story: each step is one legal action with a single outcome, and the prompt's rules fix every belief.
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ _TAIL_STEPS = 6  # steps at the end of the story redrawn to give the asked belie
 _TAIL_TRIES = 300
 _WORLD_TRIES = 16  # casts and houses tried when the trace's step sizes miss --output-len
 _MAX_STEPS = 20_000
+# Every story line (step or narration) is " " + text + "\n", and the close starts with a space: a SentencePiece-like
+# tokenizer reads a line's first word as "▁Step" both alone and after the newline before it (a line starting at the
+# newline would get its dummy prefix only when counted alone); tiktoken splits ".\n" + " Step" cleanly too.
+LEAD = " "
+CTX_OPEN, CTX_CLOSE = "<story>\n", " </story>"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,8 +71,8 @@ def filler_pieces() -> dict[str, tuple[str, ...]]:
 
 
 class Narration:
-    """Filler: one line of narration that moves nobody and nothing and names no entity. Each line ends in a
-    newline and starts with a capital letter, so lines add up in tokens (an exact seam)."""
+    """Filler: one line of narration that moves nobody and nothing and names no entity. Each line is a space, a
+    sentence starting with a capital letter and a newline, so lines add up in tokens (an exact seam)."""
 
     def __init__(self, rng: random.Random):
         self.rng = rng
@@ -76,8 +83,8 @@ class Narration:
     def draw(self) -> str:
         r = self.rng
         event = r.choice(self.events)
-        return render_frame(r.choice(self.frames), event=event, event_lc=event[0].lower() + event[1:],
-                            place=r.choice(self.places), when=r.choice(self.whens)) + "\n"
+        return LEAD + render_frame(r.choice(self.frames), event=event, event_lc=event[0].lower() + event[1:],
+                                   place=r.choice(self.places), when=r.choice(self.whens)) + "\n"
 
     def draw_many(self, n: int) -> list[str]:
         return [self.draw() for _ in range(n)]
@@ -282,8 +289,8 @@ def build(p, rng: random.Random, length: int, tok) -> SamplePlan:
                 break
     answer = _answer(lines, _final_line(w, beliefs[-1]))
 
-    story_lines = [_step_zero(w, states[0]) + "\n"] + [_story_line(w, k, actions[k]) + "\n"
-                                                       for k in range(1, steps + 1)]
+    story_lines = [LEAD + _step_zero(w, states[0]) + "\n"] + [LEAD + _story_line(w, k, actions[k]) + "\n"
+                                                              for k in range(1, steps + 1)]
     needles = [Needle(text, 100.0 * k / len(story_lines), order=k, recorded=False)
                for k, text in enumerate(story_lines)]
     house_frame = frame_lines(_T + "house.j2")[0]
@@ -294,7 +301,7 @@ def build(p, rng: random.Random, length: int, tok) -> SamplePlan:
     head, tail = split_prompt(render(_T + "prompt.j2", context=CONTEXT_SLOT, question=question, house=house,
                                      n_agents=p.agents, object=w.objects[w.asked_object], last=steps,
                                      agent=w.agents[w.asked_agent]).rstrip("\n"))
-    ctx_open, ctx_close = "<story>\n", "</story>"
+    ctx_open, ctx_close = CTX_OPEN, CTX_CLOSE
     fixed = tok.counts([head + ctx_open, ctx_close + tail, *story_lines])
     needed = sum(fixed)
     if needed > length:

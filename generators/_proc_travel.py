@@ -65,6 +65,19 @@ def _line(name: str, **values: object) -> str:
     return render_frame(lines()[name], **values)
 
 
+def flight_line(src: str, dst: str) -> str:
+    """One line of the flight list, as a needle or a filler unit: " - from A to B\n". The leading space makes every
+    line start at a pre-tokenizer boundary for byte-level BPE (after the previous line's newline) and for
+    SentencePiece-like tokenizers alike (a Metaspace pre-tokenizer adds no "▁" before a text that starts with a
+    space), so each line counts alone as it does in the list."""
+    return " " + render_frame(_flight_frame(), src=src, dst=dst) + "\n"
+
+
+@functools.lru_cache(maxsize=None)
+def _flight_frame() -> str:
+    return frame_lines("procedures/travel/flight.j2")[0]
+
+
 def _indent(level: int) -> str:
     return "" if level == 0 else " " * level + "|- "
 
@@ -296,16 +309,14 @@ def choose(rng: random.Random, names: list[str], target: int, tok) -> Instance:
 
 
 class OtherFlights:
-    """Filler: one flight line each, touching at least one city that is not on the trip (so the search never
-    reads it), never a flight listed twice. Lines end with a newline, an exact seam of the tokenizer before the next
-    line's "-", so they add up in tokens."""
+    """Filler: one flight line each (:func:`flight_line`), touching at least one city that is not on the trip (so
+    the search never reads it), never a flight listed twice."""
 
     def __init__(self, rng: random.Random, trip: list[str], others: list[str], taken: set[tuple[str, str]]):
         self.rng = rng
         self.trip = trip
         self.others = others
         self.used = set(taken)  # membership only
-        self.frame = frame_lines("procedures/travel/flight.j2")[0]
 
     def draw(self) -> str:
         rng = self.rng
@@ -319,7 +330,7 @@ class OtherFlights:
                 a, b = rng.choice(self.others), rng.choice(self.others)
             if a != b and (a, b) not in self.used:
                 self.used.add((a, b))
-                return render_frame(self.frame, src=a, dst=b) + "\n"
+                return flight_line(a, b)
         raise ParamError("--len: the pool of other cities ran out of distinct flights; use a shorter --len")
 
 
@@ -357,9 +368,8 @@ def build(p, rng: random.Random, length: int, tok) -> SamplePlan:
     trip_pool, others = names[:MAX_CITIES], names[MAX_CITIES:]
     inst = choose(random.Random(rng.getrandbits(64)), trip_pool, target, tok)
     trip = [c.name for c in inst.cities]
-    frame = frame_lines("procedures/travel/flight.j2")[0]
     flights = sorted(inst.flights)
-    needles = [Needle(render_frame(frame, src=a, dst=b) + "\n", rng.uniform(0.0, 100.0), order=i, recorded=False)
+    needles = [Needle(flight_line(a, b), rng.uniform(0.0, 100.0), order=i, recorded=False)
                for i, (a, b) in enumerate(flights)]
     days = sum(c.days for c in inst.cities) - len(inst.cities) + 1
     question = render("procedures/travel/question.j2", days=days, cities=[_row(c) for c in inst.cities]).rstrip("\n")
@@ -367,7 +377,7 @@ def build(p, rng: random.Random, length: int, tok) -> SamplePlan:
     prompt = render("procedures/travel/prompt.j2", lines=shown, demo_question=demo_question,
                     demo_flights=demo_flights, demo_answer=demo_answer, context=CONTEXT_SLOT, question=question)
     head, tail = split_prompt(prompt)
-    ctx_open, ctx_close = "<Flights>\n", "</Flights>"
+    ctx_open, ctx_close = "<Flights>\n", " </Flights>"  # the close, counted alone too, starts with a space
     fixed_n = tok.count(head + ctx_open) + tok.count(ctx_close + tail)
     needed = fixed_n + sum(tok.counts([n.text for n in needles]))
     if needed > length:

@@ -16,6 +16,7 @@ _LIST = r"\[\d+(?:, \d+)*\]"
 _RULES = re.compile(r"a target, a whole number from (\d+) to (\d+) that is not in the list")
 _BOUND = re.compile(r"must be a positive whole number below (\d+)\.")
 _SPACES = "    "
+_LEAD = " "  # every context example and the context's close begin with one space (exact for SentencePiece-likes)
 
 
 @functools.lru_cache(maxsize=None)
@@ -108,7 +109,7 @@ def solve(sample: OracleInput) -> OracleResult:
     if not 3 <= len(numbers) <= 6 or not t_lo <= target <= t_hi or target in numbers:
         problems.append(f"the puzzle {numbers} -> {target} breaks the stated rules")
 
-    ctx_open, ctx_close = fm["ctx_open"] + "\n\n", fm["ctx_close"]
+    ctx_open, ctx_close = fm["ctx_open"] + "\n\n", _LEAD + fm["ctx_close"]
     if text.count(ctx_open) != 1 or text.count(ctx_close) != 1:
         raise ValueError("the context's opening or closing is not found exactly once")
     start = text.index(ctx_open)
@@ -120,7 +121,7 @@ def solve(sample: OracleInput) -> OracleResult:
     asked = sorted(numbers)
     intros = [frame_regex(f, {"nums": _LIST, "target": r"\d+"}) for f in frame_lines(_DIR + "intros.j2")]
     units, pos = [], start + len(ctx_open)
-    while pos < close:  # each unit is one solved example ending with a blank line
+    while pos < close:  # each unit is one solved example, " Example: ..." to a blank line
         stop = text.find("\n\n", pos, close)
         if stop < 0:
             problems.append(f"context text at character {pos} does not end with a blank line")
@@ -128,9 +129,12 @@ def solve(sample: OracleInput) -> OracleResult:
         units.append(pos)
         piece = text[pos:stop]
         first = piece.split("\n", 1)[0]
-        head_m = next((m for m in (r.fullmatch(first) for r in intros) if m is not None), None)
+        # One space, then an intro line (no intro starts with a space, so two spaces or none do not match).
+        bare = first[len(_LEAD):] if first.startswith(_LEAD) else None
+        head_m = next((m for m in (r.fullmatch(bare) for r in intros) if m is not None), None) if bare else None
         if head_m is None:
-            problems.append(f"context text at character {pos} is not a solved example")
+            problems.append(f"context text at character {pos} is not a solved example (one space, then an "
+                            "Example line)")
         else:
             problems += _check_example(piece[len(first):], head_m, asked, bound, f"the example at character {pos}")
         pos = stop + 2

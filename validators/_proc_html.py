@@ -5,7 +5,8 @@ the properties), read each property's text, apply the row filter and write the T
 Strict: a tag that does not close, an item without a property or with two, a noise block that carries an item's
 class or a property's, two items of one name, a value that holds a tab or reads "N/A", a row that is neither an
 item nor a full-width note, a request that names a property the page does not have, a filter that keeps no row or
-drops none: each is a problem.
+drops none: each is a problem. Whitespace between the blocks (each block's own line, indented) is layout, not
+text; the unit offsets are the starts of the container's children, before their indent.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "
                    "wbr"})
 _NOUN = re.compile(r"^Extract these properties of each (.+) on the page:$", re.M)
 _LABEL = re.compile(r"^(\d+)\. (.+)$", re.M)
-_FILTER = re.compile(r'^Only extract the rows where the (.+) is "(.*)"\.$', re.M)
+_FILTER = re.compile(r'^Only extract the rows whose "(.+)" is "(.*)"\.$', re.M)
 _HEADER = re.compile(r"^The table's header line \(columns separated by tabs\):\n(.*)$", re.M)
 _DOC_OPEN, _DOC_CLOSE = "<!DOCTYPE html>", "</html>"
 
@@ -177,11 +178,18 @@ def solve(sample: OracleInput) -> OracleResult:
     if container is not None:
         for c in container.children:
             if isinstance(c, _Node):
-                units.append(c.start)
+                units.append(_line_start(text, c.start))
             elif c.strip():
                 problems.append(f"text {c.strip()[:30]!r} between the blocks of the list")
     return OracleResult(answer=answer, answers=[answer], needle_offsets=[], anchor=None, context_span=span,
                         unit_offsets=units, problems=_capped(problems))
+
+
+def _line_start(text: str, at: int) -> int:
+    """Where a block's unit starts: before its indent (the spaces that open its line)."""
+    while at > 0 and text[at - 1] == " ":
+        at -= 1
+    return at
 
 
 def _capped(problems: list[str], limit: int = 8) -> list[str]:

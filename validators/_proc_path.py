@@ -1,11 +1,12 @@
 """Oracle for procedures/path_traversal: parse every city sentence of the world back, search the graph, write the
 route.
 
-Written apart from the generator: the world is read line by line with the frames of
-``templates/procedures/path/city.j2`` turned into regular expressions, every inconsistency is a problem (a line
-that does not parse, a city listed twice, a connection to a city that is not listed, a city connecting to itself),
-the route is found by a plain breadth-first search over the parsed connections, and a depth-first count of simple
-paths checks that it is the only one.
+Written apart from the generator: the world is read line by line, each line one space and then a frame of
+``templates/procedures/path/city.j2`` turned into a regular expression (the space keeps every line, and the close
+" </World>", additive for SentencePiece-like tokenizers), every inconsistency is a problem (a line that does not
+parse or does not start with exactly one space, a close not after one space, a city listed twice, a connection
+to a city that is not listed, a city connecting to itself), the route is found by a plain breadth-first search
+over the parsed connections, and a depth-first count of simple paths checks that it is the only one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from lcgen.render import render
 
 _OPEN = "<World>\n"
 _CLOSE = "</World>"
+_LEAD = " "  # what starts every city line and the close
 _NAME = r"[A-Z][a-z]+"
 _TRANSIT = r"bus|train|plane|ferry"
 _PATH_BUDGET = 2_000_000  # DFS steps at most while counting simple paths (linear when every city has one way out)
@@ -68,9 +70,14 @@ def solve(sample: OracleInput) -> OracleResult:
     if text.count(_OPEN) != 1 or text.count(_CLOSE) != 1:
         return _empty([f"the input must hold {_OPEN.strip()} and {_CLOSE} exactly once"])
     start = text.index(_OPEN)
-    end = text.index(_CLOSE, start) + len(_CLOSE)
-    span = (start, end)
-    body_start, body_end = start + len(_OPEN), end - len(_CLOSE)
+    close = text.find(_CLOSE, start)  # the tag; the context's close is the space before it and the tag
+    if close < 0:
+        return _empty([f"{_CLOSE} does not follow {_OPEN.strip()}"])
+    span = (start, close + len(_CLOSE))
+    body_start, body_end = start + len(_OPEN), close - len(_LEAD)
+    if body_end < body_start or text[body_end:close] != _LEAD:
+        problems.append(f"{_CLOSE} does not follow one space at the start of its line")
+        body_end = close
 
     patterns = _city_patterns()
     edges: dict[str, list[tuple[str, str]]] = {}  # city -> its connections out, in text order
@@ -84,8 +91,12 @@ def solve(sample: OracleInput) -> OracleResult:
             break
         line = text[pos:stop]
         unit_offsets.append(pos)
-        m = next((m for m in (p.fullmatch(line) for p in patterns) if m is not None), None)
-        if m is None:
+        lead = line.startswith(_LEAD) and not line[len(_LEAD):].startswith((" ", "\t"))
+        m = next((m for m in (p.fullmatch(line[len(_LEAD):]) for p in patterns) if m is not None), None) \
+            if lead else None
+        if not lead:
+            problems.append(f"line at character {pos} does not start with exactly one space: {line[:80]!r}")
+        elif m is None:
             problems.append(f"unparsable line at character {pos}: {line[:80]!r}")
         else:
             city, dest, transit = m.group("city"), m.group("dest"), m.group("transit")

@@ -1,6 +1,7 @@
 """Oracle for procedures/theory_of_mind: read the house, the question and every line of the story back out of
 ``input``, check each step is legal and every other line names nothing of the story, simulate the story with its
-own code, and write the trace the prompt asks for."""
+own code, and write the trace the prompt asks for. Every story line is a space, its text and a newline, and the
+story closes with " </story>"; a line laid out otherwise is a problem."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from lcgen.oracle import OracleInput, OracleResult
 from lcgen.render import render
 
 _T = "procedures/tom/"
-_OPEN, _CLOSE = "<story>\n", "</story>"
+_OPEN, _CLOSE = "<story>\n", " </story>"
+_LEAD = " "  # every story line starts with one space (so each counts alone as in context for every tokenizer)
 _NAME = {"agent": r"[A-Z][a-z]+", "room": r"[a-z]+", "container": r"[a-z]+", "object": r"[a-z]+",
          "first": r"[a-z]+", "second": r"[a-z]+", "k": r"[0-9]+", "clauses": r".+"}
 
@@ -87,10 +89,14 @@ def solve(sample: OracleInput) -> OracleResult:
     if text.count(_OPEN) != 1:
         raise ValueError(f"the input has {text.count(_OPEN)} story openings")
     start = text.index(_OPEN)
-    end = text.find(_CLOSE, start)
+    end = text.find(_CLOSE.lstrip(), start)
     if end < 0:
         raise ValueError("the story is not closed")
-    span = (start, end + len(_CLOSE))
+    span = (start, end + len(_CLOSE.lstrip()))
+    if text[end - 1] == _CLOSE[0]:
+        end -= 1
+    else:
+        problems.append(f"the story's close does not start with a space: {text[end - 10:span[1]]!r}")
     rooms, room_of = _house(text[:start], problems)
     q = re.fullmatch(r"Question: Where does ([A-Z][a-z]+) believe the ([a-z]+) is\?", sample.question)
     if q is None:
@@ -103,8 +109,10 @@ def solve(sample: OracleInput) -> OracleResult:
     offsets, lines, pos = [], [], start + len(_OPEN)
     for line in body.split("\n")[:-1] if body.endswith("\n") else body.split("\n"):
         offsets.append(pos)
-        lines.append(line)
         pos += len(line) + 1
+        if not line.startswith(_LEAD) or line[len(_LEAD):len(_LEAD) + 1].isspace():
+            problems.append(f"a story line does not start with exactly one space: {line[:60]!r}")
+        lines.append(line[len(_LEAD):] if line.startswith(_LEAD) else line)
 
     zero = _regex("step_zero.j2")
     forms = {"go": _regex("step_go.j2"), "move": _regex("step_move.j2"), "carry": _regex("step_carry.j2")}

@@ -10,7 +10,8 @@ import re
 from lcgen.frames import frame_lines, frame_regex, render_frame
 from lcgen.oracle import OracleInput, OracleResult
 
-OPEN, CLOSE = "<Flights>\n", "</Flights>"
+OPEN, CLOSE = "<Flights>\n", " </Flights>"
+LEAD = " "  # every line of the flight list starts with one space
 STATE_LIMIT = 400_000  # (cities placed, last city) states the count may hold before it gives up
 _TRIP = re.compile(r"^Question: Plan a trip of (\d+) days in total that visits these (\d+) cities")
 _CITY = re.compile(r"^- (\w+): (\d+) days(?:, fixed from Day (\d+) to Day (\d+) for an event there)?\.$")
@@ -68,7 +69,8 @@ def _read_trip(question: str, problems: list[str]):
 
 
 def _read_flights(text: str, problems: list[str]):
-    """The context span, the start of each line, and the flights in list order."""
+    """The context span, the start of each line, and the flights in list order. A line is one space, a flight in
+    the stated format, then a newline; anything else is unreadable."""
     if text.count(OPEN) != 1:
         raise ValueError(f"{OPEN.strip()} occurs {text.count(OPEN)} times in the input")
     start = text.index(OPEN)
@@ -80,7 +82,7 @@ def _read_flights(text: str, problems: list[str]):
     while pos < stop:
         eol = text.find("\n", pos, stop)
         row = text[pos:stop if eol < 0 else eol]
-        m = pattern.fullmatch(row)
+        m = pattern.fullmatch(row[len(LEAD):]) if row.startswith(LEAD) else None
         if m is None or eol < 0:
             problems.append(f"unreadable line in the flight list at character {pos}: {row[:60]!r}")
         else:

@@ -101,8 +101,8 @@ GOLDEN_FILES: dict[str, dict[str, str]] = {
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "procedures": {
-        "rows": "d5dee35d0521227d69d5a079b35485331ef86dace0ea24ad211405272e3fc8d1",
-        "README.md": "2f7b1e316c894b51ee4516bc1a44d7f91fe5e2e271fda0f2f293988f80b717f6",
+        "rows": "70a79dba5f3d4cf3eb91100043740d0b8b399fc504d6c022955372e402615a4d",
+        "README.md": "447a7fea3a64ff69dc9d30c931885e60ccc4a90e542eafb1cf792ed1915c844e",
         "harness/inspect_task.py": "9f341d8c0f3c1b8801f00cf807176b44380c5b1fb623dce14a77da08e42a9ea2",
         "harness/lm_eval/_lcgen_procedures_base.yaml":
             "dba2d52376794fc1bf236220ec67e7ce7d691d5f52326dd35d22d3e6d3f39cf1",
@@ -110,7 +110,7 @@ GOLDEN_FILES: dict[str, dict[str, str]] = {
         "harness/lm_eval/lcgen_procedures_path_traversal_2k.yaml":
             "7b98c7fa1026e7b9ca44ae4f6e330af44e43371721b3f88827ed5f0a742c587c",
         "harness/lm_eval/utils.py": "1cd070ad23fa185a832609645b29cd9c3f7fc577e98f7b3d07b08d9b53ffcb0e",
-        "lcgen_metrics.py": "df15997cf39699ee269e975c6dc1b5aeebe84f0dacfceb4b5506421fc125e96f",
+        "lcgen_metrics.py": "638577a328d71281127a8ccad077a7b3656aca4aa776422b7cf1149adc6c7a40",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "qa": {

@@ -3,6 +3,7 @@ oracle catching edited inputs, and one-line refusals."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -11,10 +12,13 @@ import pytest
 
 from lcgen.errors import ParamError
 from lcgen.generators._proc_common import tolerance
+from lcgen.make import SampleSpec, build_sample
+from lcgen.registry import families
 from lcgen.validate import check_row
 from lcgen.validators.metrics._proc_countdown import countdown_steps
 from lcgen.validators.metrics.procedures import explain, score_reply
 from tests.generators.rows import make_row
+from tests.tokenizer_models import train_unigram
 
 V = "countdown"
 
@@ -145,3 +149,22 @@ def test_refusals_are_one_line():
     with pytest.raises(ParamError, match=r"^--len: 1,000 tokens is too short") as exc:
         make_row("procedures", V, 1000, 0.0, 0, 0, output_len=500)
     assert "\n" not in str(exc.value)
+
+
+def test_exact_with_a_sentencepiece_like_tokenizer(tmp_path):
+    """A Unigram with a Metaspace dummy prefix (as Llama 2, Mistral, Gemma) counts every example and the close alone
+    as in context, since each begins with a space: exact in one tokenization. An example without its space is
+    refused by the oracle."""
+    path = str(train_unigram(tmp_path / "uni"))
+    fam = families.get("procedures")
+    params = dataclasses.asdict(fam.params(**{**fam.variants[V], "output_len": 1000}))
+    r = build_sample(SampleSpec("procedures", V, 6000, 0.0, 0, 3, path, params, None, False))
+    r["tokenizer_spec"] = path
+    meta = json.loads(r["meta"])
+    assert r["length"] == 6000 and meta["tokenizations"] == 1
+    assert abs(meta["output_tokens"] - 1000) <= tolerance(1000)
+    assert check_row(r, {}) == ([], 0.0)
+    text = r["input"]
+    assert "<examples>\n\n Example" in text and "</Solution>\n\n </examples>\n\n" in text
+    bare = dict(r, input=text.replace("\n\n Example", "\n\nExample", 1))
+    assert any("is not a solved example" in p for p in _problems(bare))

@@ -3,15 +3,19 @@ hand-made defects, the metric's step-by-step scores, and refusals in one line (d
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
 import pytest
 
 from lcgen.errors import ParamError
+from lcgen.make import SampleSpec, build_sample
+from lcgen.registry import families
 from lcgen.validate import check_row
 from lcgen.validators.metrics.procedures import explain, score_reply
 from tests.generators.rows import make_row
+from tests.tokenizer_models import train_unigram
 
 V = "html_to_tsv"
 
@@ -57,7 +61,7 @@ def test_same_seed_same_bytes(small):
 def test_filter_keeps_matching_rows_in_page_order(filtered):
     meta = json.loads(filtered["meta"])
     assert meta["filtered"] and meta["unmatched_needles"] >= 1
-    label, value = re.search(r'where the (.+) is "(.*)"\.', filtered["question"]).groups()
+    label, value = re.search(r'whose "(.+)" is "(.*)"\.', filtered["question"]).groups()
     assert label == meta["filter_property"].lower()
     names = [line.split("\t")[0] for line in filtered["answer"].split("\n")[2:-1]]
     at = [re.search(">" + r"\s+".join(map(re.escape, n.split(" "))) + "<", filtered["input"]).start() for n in names]
@@ -158,3 +162,23 @@ def test_refusals_are_one_line():
     with pytest.raises(ParamError) as err:
         _row(3000, 2000)
     assert "--len" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_exact_with_a_sentencepiece_like_tokenizer(tmp_path):
+    """A Unigram with a Metaspace pre-tokenizer prepends "\u2581" to a text that starts without a space; every item
+    and noise block is indented (starts with a space) and so is the context's close, so each counts alone as in
+    context and one tokenization is exact, for cards and a table, with non-matching items among the filler."""
+    path = str(train_unigram(tmp_path))
+    fam = families.get("procedures")
+    layouts = set()
+    for seed in (0, 2):
+        params = dataclasses.asdict(fam.params(**{**fam.variants[V], "output_len": 800, "row_filter": "always"}))
+        row = build_sample(SampleSpec("procedures", V, 8_000, 0.0, 0, seed, path, params, None, False))
+        row["tokenizer_spec"] = path
+        meta = json.loads(row["meta"])
+        layouts.add(meta["layout"])
+        assert row["length"] == row["target_length"] == 8_000
+        assert meta["tokenizations"] == 1 and meta["filtered"]
+        assert abs(meta["output_tokens"] - 800) <= meta["output_tolerance"]
+        assert check_row(row, {})[0] == []
+    assert layouts == {"cards", "table"}

@@ -3,20 +3,25 @@ as stated, the oracle catches hand-corrupted worlds, and impossible sizes are re
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
 import pytest
 
 from lcgen.errors import ParamError
+from lcgen.generators._proc_common import tolerance
+from lcgen.make import SampleSpec, build_sample
+from lcgen.registry import families
 from lcgen.validate import check_row
 from lcgen.validators._proc_path import count_simple_paths
 from lcgen.validators.metrics._proc_path import path_steps
 from lcgen.validators.metrics.procedures import explain, score_reply
 from tests.generators.rows import make_row
+from tests.tokenizer_models import train_unigram
 
 VARIANT = "path_traversal"
-_LINE = re.compile(r"^([A-Z][a-z]+) is [a-z ]+\. You can travel from \1 to ([A-Z][a-z]+) by ([a-z]+)\.$", re.M)
+_LINE = re.compile(r"^ ([A-Z][a-z]+) is [a-z ]+\. You can travel from \1 to ([A-Z][a-z]+) by ([a-z]+)\.$", re.M)
 
 
 def _row(length: int, output_len: int, seed: int = 3, index: int = 0) -> dict:
@@ -138,9 +143,9 @@ def test_oracle_catches_corrupted_worlds(row):
     meta = json.loads(row["meta"])
     src, dst = meta["source"], meta["destination"]
     text = row["input"]
-    first = re.search(rf"^{src} is [a-z ]+\. You can travel from {src} to ([A-Z][a-z]+) by ([a-z]+)\.$", text, re.M)
+    first = re.search(rf"^ {src} is [a-z ]+\. You can travel from {src} to ([A-Z][a-z]+) by ([a-z]+)\.$", text, re.M)
     # A second connection out of the source, straight to the destination: a second route.
-    extra = f"{src} is a lively city. You can travel from {src} to {dst} by bus.\n"
+    extra = f" {src} is a lively city. You can travel from {src} to {dst} by bus.\n"
     problems = _problems(row, "<World>\n", "<World>\n" + extra)
     assert any("listed more than once" in p for p in problems)
     assert any("2 outgoing connections" in p for p in problems)
@@ -154,6 +159,10 @@ def test_oracle_catches_corrupted_worlds(row):
         "You can travel", "You may travel")))
     # A city connecting to itself.
     assert any("connects to itself" in p for p in _problems(row, f"to {first.group(1)} by", f"to {src} by"))
+    # The layout: every line and the close start with exactly one space.
+    for old, new in ((first.group(0), first.group(0)[1:]), (first.group(0), " " + first.group(0))):
+        assert any("does not start with exactly one space" in p for p in _problems(row, old, new))
+    assert any("does not follow one space" in p for p in _problems(row, " </World>", "</World>"))
 
 
 def test_simple_path_count_sees_a_second_route():
@@ -169,3 +178,18 @@ def test_impossible_sizes_are_refused_in_one_line():
     assert "\n" not in str(err.value)
     with pytest.raises(ParamError, match=r"^--len: "):
         _row(20000, 16000)
+
+
+def test_exact_with_a_sentencepiece_like_tokenizer(tmp_path):
+    """A Unigram with a Metaspace pre-tokenizer prepends "▁" to a text that starts with a word; every city line and
+    the close start with a space, so each counts alone as in context and one tokenization is exact."""
+    path = str(train_unigram(tmp_path))
+    fam = families.get("procedures")
+    params = dataclasses.asdict(fam.params(**{**fam.variants[VARIANT], "output_len": 1_000}))
+    row = build_sample(SampleSpec("procedures", VARIANT, 8_000, 0.0, 0, 3, path, params, None, False))
+    row["tokenizer_spec"] = path
+    assert row["length"] == row["target_length"] == 8_000
+    assert check_row(row, {})[0] == []
+    meta = json.loads(row["meta"])
+    assert meta["tokenizations"] == 1
+    assert abs(meta["output_tokens"] - 1_000) <= tolerance(1_000)

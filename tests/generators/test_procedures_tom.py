@@ -3,6 +3,7 @@ partial scores at known points, clean name lists and narration, and one-line ref
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -11,10 +12,13 @@ import pytest
 from lcgen.errors import ParamError
 from lcgen.generators import _proc_tom
 from lcgen.generators._proc_common import tolerance
+from lcgen.make import SampleSpec, build_sample
+from lcgen.registry import families
 from lcgen.validate import check_row
 from lcgen.validators.metrics.procedures import explain, score_reply
 from lcgen.validators.metrics._proc_tom import tom_steps
 from tests.generators.rows import make_row
+from tests.tokenizer_models import train_unigram
 
 V = "theory_of_mind"
 
@@ -86,29 +90,30 @@ def test_partial_scores_at_known_points(row):
 
 def test_a_story_restated_before_the_trace_is_not_the_trace(row):
     """Step lines in a preamble do not count once a <trace> block follows."""
-    story = [line for line in row["input"].split("\n") if line.startswith("Step ")]
+    story = [line.strip() for line in row["input"].split("\n") if line.startswith(" Step ")]
     reply = "The story:\n" + "\n".join(story[:5]) + "\n\n" + row["answer"]
     assert _score(reply, row)["strict"] == 1.0
 
 
 def _story_lines(row):
-    return [line for line in row["input"].split("\n") if re.match(r"Step \d+: ", line)]
+    """The step lines as they stand in the input: each starts with a space."""
+    return [line for line in row["input"].split("\n") if re.match(r" Step \d+: ", line)]
 
 
 def test_the_oracle_catches_edited_stories(row):
     lines = _story_lines(row)
     text = row["input"]
     # An illegal step: someone goes to the room they are in (Step 0's first person, to their own room).
-    zero = re.match(r"Step 0: ([A-Z][a-z]+) is in the ([a-z]+)\.", lines[0])
+    zero = re.match(r" Step 0: ([A-Z][a-z]+) is in the ([a-z]+)\.", lines[0])
     goes = next(x for x in lines[1:] if " goes to the " in x)
     k = int(goes.split(":")[0].split()[1])
-    illegal = text.replace(goes, f"Step {k}: {zero[1]} goes to the {zero[2]}.") if k == 1 else None
+    illegal = text.replace(goes, f" Step {k}: {zero[1]} goes to the {zero[2]}.") if k == 1 else None
     if illegal is None:  # insert it right after Step 0 instead, renumbering nothing: a numbering problem too
-        illegal = text.replace(lines[0] + "\n", lines[0] + "\n" + f"Step 1: {zero[1]} goes to the {zero[2]}.\n")
+        illegal = text.replace(lines[0] + "\n", lines[0] + "\n" + f" Step 1: {zero[1]} goes to the {zero[2]}.\n")
     assert check_row(dict(row, input=illegal), {})[0]
     # A narration line that names a room.
     room = zero[2]
-    named = text.replace("\n" + lines[1], f"\nA clock ticks in the {room}.\n" + lines[1], 1)
+    named = text.replace("\n" + lines[1], f"\n A clock ticks in the {room}.\n" + lines[1], 1)
     assert any("narration line names" in p for p in check_row(dict(row, input=named), {})[0])
     # A step dropped: the numbering breaks.
     dropped = text.replace(lines[3] + "\n", "", 1)
@@ -116,6 +121,11 @@ def test_the_oracle_catches_edited_stories(row):
     # An unreadable step line.
     garbled = text.replace(lines[2], lines[2].replace(" to the ", " towards the "), 1)
     assert any("cannot be read" in p for p in check_row(dict(row, input=garbled), {})[0])
+    # A story line laid out without its leading space, and a close without one.
+    flush = text.replace("\n" + lines[2], "\n" + lines[2].lstrip(), 1)
+    assert any("exactly one space" in p for p in check_row(dict(row, input=flush), {})[0])
+    tight = text.replace(" </story>", "</story>", 1)
+    assert any("close does not start with a space" in p for p in check_row(dict(row, input=tight), {})[0])
     # A wrong reference answer.
     a = row["answer"].replace("sees it", "does not see it", 1)
     assert "oracle answer differs from `answer`" in check_row(dict(row, answer=a, answers=[a]), {})[0]
@@ -125,7 +135,7 @@ def test_a_legal_but_different_story_changes_the_answer(row):
     """A carry of the asked object turned into the carrier going alone: the story stays readable, the trace
     changes (or a later step becomes illegal), and the oracle says so."""
     meta = json.loads(row["meta"])
-    carry = re.compile(rf"(Step \d+: [A-Z][a-z]+) takes the {meta['asked_object']} to the ([a-z]+) and puts it in "
+    carry = re.compile(rf"( Step \d+: [A-Z][a-z]+) takes the {meta['asked_object']} to the ([a-z]+) and puts it in "
                        r"the [a-z]+\.")
     m = next(m for line in _story_lines(row) if (m := carry.fullmatch(line)))
     edited = row["input"].replace(m[0], f"{m[1]} goes to the {m[2]}.")
@@ -149,7 +159,7 @@ def test_name_lists_and_narration_are_clean():
     import random
     narration = _proc_tom.Narration(random.Random(1))
     for line in narration.draw_many(200):
-        assert line.endswith("\n") and line[0].isupper() and not line.startswith("Step")
+        assert line.endswith("\n") and line[0] == " " and line[1].isupper() and not line.startswith(" Step")
 
 
 def test_beliefs_diverge_and_both_outcomes_occur():
@@ -169,3 +179,18 @@ def test_impossible_output_and_input_lengths_are_refused_in_one_line():
     with pytest.raises(ParamError, match=r"^--len: ") as err:
         _row(2100, 8000)
     assert "\n" not in str(err.value)
+
+
+def test_exact_and_valid_with_a_sentencepiece_like_tokenizer(tmp_path):
+    """A Unigram with a Metaspace dummy prefix (as Llama 2, Mistral and Gemma use): every story line and the close
+    start with a space, so each counts alone as in context and the sample is exact in one tokenization."""
+    path = str(train_unigram(tmp_path / "uni"))
+    fam = families.get("procedures")
+    params = dataclasses.asdict(fam.params(**{**fam.variants[V], "output_len": 800, "agents": 3}))
+    row = build_sample(SampleSpec("procedures", V, 5000, 0.0, 0, 5, path, params))
+    row["tokenizer_spec"] = path
+    meta = json.loads(row["meta"])
+    assert row["length"] == row["target_length"] == 5000
+    assert meta["tokenizations"] == 1
+    assert abs(meta["output_tokens"] - 800) <= tolerance(800)
+    assert check_row(row, {})[0] == []

@@ -8,6 +8,8 @@ import json
 import random
 import re
 
+import dataclasses
+
 import pytest
 
 from lcgen.errors import ParamError
@@ -16,10 +18,13 @@ from lcgen.generators._proc_common import tolerance
 from lcgen.validate import check_row
 from lcgen.validators.metrics._proc_travel import travel_steps
 from lcgen.validators.metrics.procedures import explain, score_reply
+from lcgen.make import SampleSpec, build_sample
+from lcgen.registry import families
 from tests.generators.rows import make_row
+from tests.tokenizer_models import train_unigram
 
 V = "travel_planning"
-FLIGHT = re.compile(r"^- from (\w+) to (\w+)$", re.M)
+FLIGHT = re.compile(r"^ - from (\w+) to (\w+)$", re.M)
 CITY = re.compile(r"^- (\w+): (\d+) days(?:, fixed from Day (\d+) to Day (\d+))?", re.M)
 
 
@@ -134,13 +139,16 @@ def test_the_oracle_catches_edited_inputs(row):
     text = row["input"]
     # a flight of the itinerary removed (replaced by its reverse): another answer or no valid trip
     a, b = it[0], it[1]
-    edited = text.replace(f"- from {a} to {b}\n", f"- from {b} to {a}\n", 1)
+    edited = text.replace(f" - from {a} to {b}\n", f" - from {b} to {a}\n", 1)
     assert edited != text
     problems = check_row(dict(row, input=edited), {})[0]
     assert any("itinerary" in p or "differs" in p for p in problems), problems
     # a line that is not a flight
     line = FLIGHT.search(text[text.index("<Flights>"):]).group(0)
     problems = check_row(dict(row, input=text.replace(line, line.replace("- from", "- fly from"), 1)), {})[0]
+    assert any("unreadable line" in p for p in problems), problems
+    # a line without its leading space (the layout every line keeps, so it counts alone as in the list)
+    problems = check_row(dict(row, input=text.replace(line, line.lstrip(" "), 1)), {})[0]
     assert any("unreadable line" in p for p in problems), problems
 
 
@@ -158,7 +166,7 @@ def test_a_second_itinerary_is_caught():
     filler = [m.group(0) for m in FLIGHT.finditer(text[text.index("<Flights>"):])
               if not (m[1] in names and m[2] in names) and (m[1], m[2]) not in missing]
     for line, (a, b) in zip(filler, missing):
-        text = text.replace(line + "\n", f"- from {a} to {b}\n", 1)
+        text = text.replace(line + "\n", f" - from {a} to {b}\n", 1)
     assert len(_valid(cities, flights | set(missing))) >= 2
     problems = check_row(dict(r, input=text), {})[0]
     assert any("more than one itinerary" in p for p in problems), problems
@@ -171,3 +179,18 @@ def test_impossible_lengths_are_refused_in_one_line():
     with pytest.raises(ParamError, match=r"^--len: ") as err:
         _row(2_000, 500)
     assert "\n" not in str(err.value)
+
+
+def test_exact_with_a_sentencepiece_like_tokenizer(tmp_path):
+    """A Unigram with a Metaspace pre-tokenizer prepends "▁" to a text that starts with a word; every flight line
+    and the close start with a space, so each counts alone as in context and one tokenization is exact."""
+    path = str(train_unigram(tmp_path))
+    fam = families.get("procedures")
+    params = dataclasses.asdict(fam.params(**{**fam.variants[V], "output_len": 1_500}))
+    row = build_sample(SampleSpec("procedures", V, 8_000, 0.0, 0, 3, path, params, None, False))
+    row["tokenizer_spec"] = path
+    assert row["length"] == row["target_length"] == 8_000
+    assert check_row(row, {})[0] == []
+    meta = json.loads(row["meta"])
+    assert meta["tokenizations"] == 1
+    assert abs(meta["output_tokens"] - 1_500) <= tolerance(1_500)

@@ -125,11 +125,13 @@ def code_run(code: str, name: str, args: list) -> dict:
         with open(runner, "w", encoding="utf-8") as f:
             f.write(_code_RUNNER)
         payload = json.dumps({"code": code, "name": name, "args": args, "nonce": nonce, "folder": folder,
-                              "limit": code_value_chars})
+                              "limit": code_value_chars, "rlimits": _code_limits()})
+        # The runner sets its own resource limits before it reads the reply (no preexec_fn: that is unsafe when
+        # the scoring process has threads, as a harness may).
         proc = subprocess.Popen([sys.executable, "-I", "-S", "-B", runner], cwd=folder, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env={"PATH": os.defpath, "LC_ALL": "C", "PYTHONIOENCODING": "utf-8"},
-                                start_new_session=True, preexec_fn=_code_limits if os.name == "posix" else None)
+                                start_new_session=True)
         try:
             out, err = proc.communicate(payload.encode("utf-8"), timeout=code_timeout_seconds)
             timed_out = False
@@ -173,18 +175,11 @@ def _code_kill(proc) -> None:
         proc.kill()
 
 
-def _code_limits() -> None:
-    """Resource limits of the runner, set in the child before it starts Python (POSIX only)."""
-    import resource
-
-    cpu = int(code_timeout_seconds) + 1
-    for limit, value in ((resource.RLIMIT_CPU, cpu), (resource.RLIMIT_AS, code_memory_bytes),
-                         (resource.RLIMIT_FSIZE, code_file_bytes), (resource.RLIMIT_NOFILE, 64),
-                         (resource.RLIMIT_NPROC, 0), (resource.RLIMIT_CORE, 0)):
-        try:
-            resource.setrlimit(limit, (value, value))
-        except (ValueError, OSError):
-            pass
+def _code_limits() -> list[list[str | int]]:
+    """The runner's resource limits (name in ``resource``, value), which it sets on itself (POSIX only): CPU seconds,
+    address space, file size, open files, no new processes, no core dumps."""
+    return [["RLIMIT_CPU", int(code_timeout_seconds) + 1], ["RLIMIT_AS", code_memory_bytes],
+            ["RLIMIT_FSIZE", code_file_bytes], ["RLIMIT_NOFILE", 64], ["RLIMIT_NPROC", 0], ["RLIMIT_CORE", 0]]
 
 
 _code_RUNNER = r'''
@@ -193,6 +188,15 @@ import io, json, os, sys
 def main():
     cfg = json.loads(sys.stdin.buffer.read().decode("utf-8"))
     folder, nonce, limit = cfg["folder"], cfg["nonce"], cfg["limit"]
+    try:
+        import resource
+    except ImportError:  # not POSIX: no resource limits, the audit hook and the parent's timeout remain
+        resource = None
+    for name, value in cfg["rlimits"] if resource is not None else ():
+        try:
+            resource.setrlimit(getattr(resource, name), (value, value))
+        except (AttributeError, ValueError, OSError):
+            pass
     report_fd = os.dup(1)
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
