@@ -33,7 +33,7 @@ MIN_CITIES = 2
 MAX_CITIES = 30
 STAY = (2, 6)  # days per city (at least 2, so the next city always starts on a later day)
 BASE_SHARE = 0.5  # K is chosen so that the trace with no decoy flight is about this share of --output-len
-ATTEMPTS = 24  # instances drawn at most per sample
+ATTEMPTS = 64  # instances drawn at most per sample
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 COUNT_LIMIT = 200_000  # states the uniqueness count may visit before a decoy is refused as too costly to prove
 
@@ -301,9 +301,12 @@ def choose(rng: random.Random, names: list[str], target: int, tok) -> Instance:
         if attempt % 2 == 1:  # two draws at each size, then one city fewer (too long) or more (too short)
             k = max(MIN_CITIES, k - 1) if too_long else min(hi, k + 1)
     got = best.tokens if best is not None else 0
-    if got > target:
+    if got > target and k == MIN_CITIES:
         raise refuse_output(target, got, f"even a trip of {MIN_CITIES} cities with no backtracking has a longer "
                             "search log and plan")
+    if got > target or k < hi:  # near the floor one backtrack adds a whole branch: the sizes jump past the target
+        raise refuse_output(target, got, f"the {ATTEMPTS} trips drawn near that size all jump past it (one more "
+                            "backtrack adds a whole branch); try another --seed or a nearby --output-len")
     raise refuse_output(target, got, f"no trip of {MIN_CITIES}-{MAX_CITIES} cities drawn in {ATTEMPTS} tries has a "
                         "search log that long")
 
