@@ -22,10 +22,11 @@ import random
 from dataclasses import dataclass
 
 from lcgen.assemble import CONTEXT_SLOT, Plan, SamplePlan, split_prompt
+from lcgen.errors import ParamError
 from lcgen.frames import frame_lines, render_frame
 from lcgen.params import FamilyParams, param
 from lcgen.render import render
-from lcgen.validators.metrics._proc_code import code_test_inputs
+from lcgen.validators.metrics._proc_code import (code_mutant_picks, code_mutant_threshold, code_test_inputs)
 
 from ._proc_common import closest_size, refuse_input, refuse_output, within
 
@@ -33,7 +34,12 @@ VARIANT = "pseudocode_to_code"
 TEMPLATES = "procedures/code"
 MAX_TINY = 40  # one-line blocks that may close the gap left by the last whole block
 MIN_ROOM = 60  # context tokens the worked examples need at least, when there is room for any
-MODULI = (97, 100, 101, 997, 1000, 1009)
+MODULI = (11, 13, 17, 19, 23, 29)  # small primes: a wrong modulus shows on small totals too
+PROBES = 12  # random inputs a drawn block's mutants are tried on (besides the empty list)
+PROBE_HITS = 1  # of which each mutant must differ on at least this many, else the block is redrawn
+BLOCK_ATTEMPTS = 12  # draws of a block before the strongest one is kept
+PROBE_MUTANTS = 10  # mutants of a drawn block screened on the probes (evenly spread)
+PROGRAM_ATTEMPTS = 6  # programs drawn before a sample whose hidden tests kill too few mutants is refused
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,11 +114,29 @@ class _Scope:
 class Writer:
     """Draws program blocks from ``rng``; every block reads only values, limit and the names it sets itself."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, probe: bool = False):
         self.rng = rng
         self.pools = pools()
+        self.probes = None
+        if probe:  # inputs from the hidden tests' distribution (a private draw, not the tests themselves)
+            prng = random.Random(rng.getrandbits(64))
+            self.probes = [[[], prng.randint(-5, 30)]] + [
+                [[prng.randint(-9, 40) for _ in range(prng.randint(1, 8))], prng.randint(-5, 30)]
+                for _ in range(PROBES)]
 
     def block(self) -> list[tuple]:
+        """A block whose every candidate mutant shows on the probes (at least PROBE_HITS of them), when one of
+        BLOCK_ATTEMPTS draws gives it, else the strongest draw: so no line is dead or nearly so."""
+        if self.probes is None:
+            return self._block()
+        draws = []
+        for _ in range(BLOCK_ATTEMPTS):
+            draws.append(self._block())
+            if probe_score(draws[-1], self.probes, stop=True) == 1.0:
+                return draws[-1]
+        return max(draws, key=lambda lines: probe_score(lines, self.probes))  # the first of the strongest
+
+    def _block(self) -> list[tuple]:
         rng = self.rng
         scalars = tuple(rng.sample(self.pools["scalars"], rng.choice((1, 1, 2))))
         lst = rng.choice(self.pools["lists"]) if rng.random() < 0.35 else None
@@ -140,6 +164,13 @@ class Writer:
             b = str(rng.randint(2, 9))
             e = E(kind, a, b if kind not in ("atom", "abs") else "")
         return [(1, "append", {"v": self.pools["output"][0], "e": e})]
+
+    def tiny_checked(self) -> list[tuple]:
+        for _ in range(BLOCK_ATTEMPTS):
+            lines = self.tiny()
+            if probe_score(lines, self.probes, stop=True) == 1.0:
+                return lines
+        return lines
 
     def _init(self) -> tuple:
         rng = self.rng
@@ -226,7 +257,7 @@ class Writer:
             return (depth, "sub", {"v": target, "e": self.expr(scope)})
         if r < 0.65:
             return (depth, "mul", {"v": target, "k": str(rng.randint(2, 3))})
-        return (depth, "set", {"v": target, "e": self.expr(scope, around=target)})
+        return (depth, "set", {"v": target, "e": self.expr(scope, around=target, keep=True)})
 
     def _atom(self, scope: _Scope, other: str = "") -> str:
         rng = self.rng
@@ -235,16 +266,21 @@ class Writer:
         choices = [a for a in scope.atoms() if a != other]
         return rng.choice(choices)
 
-    def expr(self, scope: _Scope, around: str = "") -> tuple:
+    def expr(self, scope: _Scope, around: str = "", keep: bool = False) -> tuple:
+        """An expression; with ``keep`` one of ``around`` and something else (a set that transforms its target
+        rather than overwrites what earlier lines did to it)."""
         rng = self.rng
-        kinds = ["atom", "plus", "plus", "minus", "times", "mod", "div", "max", "min", "abs"]
-        if scope.indexes:
-            kinds += ["item", "item"]
-        if scope.lst:
-            kinds += ["len", "sum"]
+        if keep:
+            kinds = ["plus", "plus", "minus", "times", "max", "min"]
+        else:
+            kinds = ["atom", "plus", "plus", "minus", "times", "mod", "div", "max", "min", "abs"]
+            if scope.indexes:
+                kinds += ["item", "item"]
+            if scope.lst:
+                kinds += ["len", "sum"]
         kind = rng.choice(kinds)
         names = [a for a in scope.atoms() if a != "limit" or rng.random() < 0.5]
-        a = around if around and rng.random() < 0.6 else rng.choice(names)
+        a = around if around and (keep or rng.random() < 0.6) else rng.choice(names)
         if kind == "atom":
             return E("atom", self._atom(scope, other=around))
         if kind in ("plus", "minus", "max", "min"):
@@ -335,11 +371,190 @@ def run_tests(prog: Program, inputs: list[list]) -> list:
     return [fn(list(values), limit) for values, limit in inputs]
 
 
+# Single-line mutants (the docs list them): what the hidden tests must tell apart from the reference.
+CMP_FLIP = {"gt": "lt", "lt": "gt", "ge": "le", "le": "ge", "eq": "ne", "ne": "eq", "even": "odd", "odd": "even"}
+OP_SWAP = {"plus": "minus", "minus": "plus", "times": "plus", "mod": "div", "div": "mod", "max": "min", "min": "max",
+           "len": "sum", "sum": "len"}
+DROPPABLE = ("set", "add", "sub", "mul", "append", "break", "continue")
+GUARD_STEPS = 200_000  # while-loop rounds a mutant may run before it counts as killed (none should get near)
+
+
+def _bump(n: str) -> str:
+    return str(int(n) + 1)
+
+
+def expr_mutants(e: tuple) -> list[tuple]:
+    _, kind, a, b = e
+    out = []
+    if kind in OP_SWAP:
+        out.append(E(OP_SWAP[kind], a, b))
+    if kind == "abs":
+        out.append(E("atom", a))
+    if kind == "atom" and a.isdigit():
+        out.append(E("atom", _bump(a)))
+    if kind in ("plus", "minus", "times", "mod", "div") and b.isdigit():
+        out.append(E(kind, a, _bump(b)))
+    return out
+
+
+def cond_mutants(c: tuple) -> list[tuple]:
+    _, kind, left, b = c
+    out = []
+    if kind in CMP_FLIP:
+        out.append(C(CMP_FLIP[kind], left, b))
+    if kind == "divisible":
+        out.append(C(kind, left, _bump(b)))
+    if kind in ("gt", "lt", "ge", "le", "eq", "ne"):
+        out += [C(kind, m, b) for m in expr_mutants(left)]
+    return out
+
+
+def mutants(lines: list[tuple]) -> list[tuple[int, tuple | None]]:
+    """Every candidate single-line mutant, in line order: (line index, the new line, or None for a dropped line).
+    Lines that keep a while loop finite (its counter's set and the add that ends its body) are left alone, and so
+    is a break whose innermost loop is a while (continue would skip the counter)."""
+    keep: set[int] = set()
+    for i, (depth, kind, _) in enumerate(lines):
+        if kind == "while":
+            j = i + 1
+            while j < len(lines) and lines[j][0] > depth:
+                j += 1
+            keep |= {i - 1, j - 1}
+    out: list[tuple[int, tuple | None]] = []
+    loops: list[tuple[int, str]] = []
+    output = pools()["output"][0]
+    for i, (depth, kind, f) in enumerate(lines):
+        while loops and loops[-1][0] > depth:
+            loops.pop()
+        if kind in ("foreach", "range", "while"):
+            loops.append((depth + 1, kind))
+        if i in keep or kind in ("def", "empty", "return", "foreach", "else"):
+            continue
+        if kind in ("add", "sub"):
+            out.append((i, (depth, "sub" if kind == "add" else "add", f)))
+        elif kind == "mul":
+            out.append((i, (depth, kind, {**f, "k": _bump(f["k"])})))
+        elif kind == "break" and loops[-1][1] != "while":
+            out.append((i, (depth, "continue", f)))
+        elif kind == "continue":
+            out.append((i, (depth, "break", f)))
+        if kind in DROPPABLE and not (kind == "append" and f["v"] == output):
+            out.append((i, None))
+        if kind == "range":
+            if f["e"][1] == "atom":
+                out += [(i, (depth, kind, {**f, "e": m})) for m in expr_mutants(f["e"])]
+        elif "e" in f:
+            out += [(i, (depth, kind, {**f, "e": m})) for m in expr_mutants(f["e"])]
+        if "c" in f:
+            out += [(i, (depth, kind, {**f, "c": m})) for m in cond_mutants(f["c"])]
+    return out
+
+
+def _guarded(python: str) -> str:
+    """The Python with a step guard on every while loop (a mutant that loops too long raises)."""
+    return "\n".join(line.replace("while ", "while _guard() and ", 1) if line.lstrip().startswith("while ") else line
+                      for line in python.split("\n"))
+
+
+class _Guard:
+    """Called at every round of a while loop of guarded code: stops a mutant that would run too long."""
+
+    def __init__(self):
+        self.steps = 0
+
+    def __call__(self) -> bool:
+        self.steps += 1
+        if self.steps > GUARD_STEPS:
+            raise RuntimeError("too many rounds")
+        return True
+
+
+def _results(python: str, name: str, inputs: list[list]) -> list | None:
+    """The results of ``name`` from ``python`` (trusted: the generator's own text) on ``inputs``; None if it raises
+    or runs too long."""
+    namespace: dict = {"_guard": _Guard()}
+    try:
+        exec(compile(_guarded(python), f"<{name}>", "exec"), namespace)  # noqa: S102 - the generator's own code
+        return [namespace[name](list(values), limit) for values, limit in inputs]
+    except Exception:  # noqa: BLE001 - any failure tells the mutant apart
+        return None
+
+
+def kill_count(prog: Program, pseudo: str, inputs: list[list], results: list) -> tuple[int, int]:
+    """(mutants run, mutants the tests kill): the picked single-line mutants of the reference, each run on the hidden
+    test inputs; a mutant is killed when some result differs, or it raises or runs too long."""
+    cands = mutants(prog.lines)
+    picks = code_mutant_picks(pseudo, len(cands))
+    py = [render_line(line, 1) for line in prog.lines]
+    killed = 0
+    for k in picks:
+        i, new = cands[k]
+        lines = list(py)
+        lines[i] = render_line(new, 1) if new else "    " * prog.lines[i][0] + "pass"
+        killed += _results("\n".join(lines), prog.name, inputs) != results
+    return len(picks), killed
+
+
+def probe_score(block: list[tuple], probes: list[list], stop: bool = False) -> float:
+    """The share of a block's candidate mutants (the block alone as a function) that differ from it on at least
+    PROBE_HITS of ``probes``, or on the empty list, or raise; with ``stop``, 0 at the first that does not."""
+    lines = program("probe", [block]).lines
+    py = [render_line(line, 1) for line in lines]
+    cands = mutants(lines)
+    if stop:  # a screen: every few mutants, spread over the block (the hidden tests' count is taken apart)
+        cands = cands[::-(-len(cands) // PROBE_MUTANTS)] if cands else cands
+    guard = _Guard()
+
+    def function(source: str):
+        namespace: dict = {"_guard": guard}
+        exec(compile(_guarded(source), "<probe>", "exec"), namespace)  # noqa: S102 - the generator's own code
+        return namespace["probe"]
+
+    ref = [function("\n".join(py))(list(v), lim) for v, lim in probes]
+    good = 0
+    for i, new in cands:
+        mut = list(py)
+        mut[i] = render_line(new, 1) if new else "    " * lines[i][0] + "pass"
+        hits = 0
+        guard.steps = 0
+        try:
+            fn = function("\n".join(mut))
+            for (v, lim), want in zip(probes, ref):
+                if fn(list(v), lim) != want:
+                    hits += 1 if v else PROBE_HITS
+                    if hits >= PROBE_HITS:
+                        break
+        except Exception:  # noqa: BLE001 - raising tells the mutant apart
+            hits = PROBE_HITS
+        good += hits >= PROBE_HITS
+        if stop and hits < PROBE_HITS:
+            return 0.0
+    return good / len(cands) if cands else 1.0
+
+
 def build(p, rng: random.Random, length: int, tok) -> SamplePlan:
     name = function_names(random.Random(rng.getrandbits(64)))[0]
-    writer = Writer(random.Random(rng.getrandbits(64)))
-    tiny_writer = Writer(random.Random(rng.getrandbits(64)))
     examples = Examples(random.Random(rng.getrandbits(64)), taken=name)
+    shares = []
+    for _ in range(PROGRAM_ATTEMPTS):
+        prog, n, m = _draw_program(p, random.Random(rng.getrandbits(64)), name, tok)
+        pseudo = prog.pseudocode()
+        inputs = code_test_inputs(pseudo, p.tests)
+        results = run_tests(prog, inputs)
+        n_mut, n_killed = kill_count(prog, pseudo, inputs, results)
+        if n_killed >= code_mutant_threshold * n_mut:
+            break
+        shares.append(f"{n_killed}/{n_mut}")
+    else:
+        raise ParamError(f"--tests: {p.tests} hidden tests kill too few single-line mutants in {PROGRAM_ATTEMPTS} "
+                         f"programs ({', '.join(shares)}; {code_mutant_threshold:.0%} needed); raise --tests")
+    return _finish(p, length, tok, name, examples, prog, n, m, inputs, results, n_mut, n_killed)
+
+
+def _draw_program(p, rng: random.Random, name: str, tok) -> tuple[Program, int, int]:
+    """A program whose Python is closest to --output-len: whole blocks, then one-line blocks closing the gap."""
+    writer = Writer(random.Random(rng.getrandbits(64)), probe=True)
+    tiny_writer = Writer(random.Random(rng.getrandbits(64)), probe=True)
     target = p.output_len
     blocks: list[list[tuple]] = []
     tinies: list[list[tuple]] = []
@@ -350,17 +565,17 @@ def build(p, rng: random.Random, length: int, tok) -> SamplePlan:
 
     def tokens(n: int, m: int = 0) -> int:
         ensure(n, blocks, writer.block)
-        ensure(m, tinies, tiny_writer.tiny)
+        ensure(m, tinies, tiny_writer.tiny_checked)
         return tok.count(program(name, blocks[:n] + tinies[:m]).python())
 
     ensure(8, blocks, writer.block)
     base = tokens(0)
     per_block = max((tokens(8) - base) / 8, 1.0)
-    hi = max(int((target - base) / per_block * 1.5) + 8, 1)
-    for _ in range(8):  # the estimate from eight blocks was short: widen (each doubling at most once)
+    hi = max(int((target - base) / per_block * 1.1) + 4, 1)
+    for _ in range(40):  # the estimate from eight blocks was short: widen by a quarter (checked blocks cost)
         if tokens(hi) >= target:
             break
-        hi *= 2
+        hi += hi // 4 + 1
     n = closest_size(tokens, 0, hi, target)
     if n > 0 and tokens(n) > target:
         n -= 1  # the whole blocks stay under the target; one-line blocks close the rest
@@ -369,10 +584,12 @@ def build(p, rng: random.Random, length: int, tok) -> SamplePlan:
     if not within(got, target):
         raise refuse_output(target, got, "pseudocode_to_code programs are at least a function header, its list and "
                             "its return")
-    prog = program(name, blocks[:n] + tinies[:m])
+    return program(name, blocks[:n] + tinies[:m]), n, m
+
+
+def _finish(p, length: int, tok, name: str, examples, prog: Program, n: int, m: int, inputs: list, results: list,
+            n_mut: int, n_killed: int) -> SamplePlan:
     pseudo, answer = prog.pseudocode(), prog.python()
-    inputs = code_test_inputs(pseudo, p.tests)
-    results = run_tests(prog, inputs)
     tests_json = json.dumps([{"args": a, "result": r} for a, r in zip(inputs, results)], separators=(",", ":"))
     question = render(f"{TEMPLATES}/question.j2", function=name, tests=p.tests).strip()
     head, tail = split_prompt(render(f"{TEMPLATES}/prompt.j2", context=CONTEXT_SLOT, pseudocode=pseudo,
@@ -385,5 +602,5 @@ def build(p, rng: random.Random, length: int, tok) -> SamplePlan:
                            f"the pseudocode of a {len(prog.lines)}-line program and its instructions")
     plan = Plan(head=head, tail=tail, ctx_open=ctx_open, ctx_close=ctx_close, needles=[], filler=examples)
     meta = {"function": name, "blocks": n, "one_line_blocks": m, "lines": len(prog.lines), "tests": p.tests,
-            "pseudocode_tokens": tok.count(pseudo)}
+            "pseudocode_tokens": tok.count(pseudo), "mutants": n_mut, "mutants_killed": n_killed}
     return SamplePlan(plan=plan, question=question, answer=answer, answers=[answer, tests_json], meta=meta)

@@ -22,7 +22,8 @@ import re
 from lcgen.frames import frame_lines, frame_regex, render_frame
 from lcgen.oracle import OracleInput, OracleResult
 from lcgen.render import render
-from lcgen.validators.metrics._proc_code import code_score, code_test_inputs
+from lcgen.validators.metrics._proc_code import (code_mutant_picks, code_mutant_threshold, code_score,
+                                                 code_test_inputs)
 
 T = "procedures/code"
 NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -374,6 +375,96 @@ class Interpreter:
         return False
 
 
+_FLIP = {"gt": "lt", "lt": "gt", "ge": "le", "le": "ge", "eq": "ne", "ne": "eq", "even": "odd", "odd": "even"}
+_SWAP = {"plus": "minus", "minus": "plus", "times": "plus", "mod": "div", "div": "mod", "max": "min", "min": "max",
+         "len": "sum", "sum": "len"}
+
+
+def _one_more(n: str) -> str:
+    return str(int(n) + 1)
+
+
+def _expr_variants(e: tuple) -> list[tuple]:
+    kind, a, b = e
+    out = [(_SWAP[kind], a, b)] if kind in _SWAP else []
+    if kind == "abs":
+        out.append(("atom", a, ""))
+    if kind == "atom" and a.isdigit():
+        out.append(("atom", _one_more(a), ""))
+    if kind in ("plus", "minus", "times", "mod", "div") and b.isdigit():
+        out.append((kind, a, _one_more(b)))
+    return out
+
+
+def _cond_variants(c: tuple) -> list[tuple]:
+    kind, left, b = c
+    out = [(_FLIP[kind], left, b)] if kind in _FLIP else []
+    if kind == "divisible":
+        out.append((kind, left, _one_more(b)))
+    if kind in ("gt", "lt", "ge", "le", "eq", "ne"):
+        out += [(kind, e, b) for e in _expr_variants(left)]
+    return out
+
+
+def mutant_programs(lines: list[tuple[int, str, dict]]) -> list[list[tuple[int, str, dict]]]:
+    """Every candidate single-line mutant of the parsed program, in the documented order (line by line: a swapped
+    statement, a dropped one, then its expression's, then its condition's variants), as whole programs."""
+    frozen: set[int] = set()  # a while loop's counter set and the last line of its body
+    for i, (depth, kind, _) in enumerate(lines):
+        if kind == "while":
+            j = i + 1
+            while j < len(lines) and lines[j][0] > depth:
+                j += 1
+            frozen |= {i - 1, j - 1}
+    output = lines[-1][2]["v"]
+    out: list[list[tuple[int, str, dict]]] = []
+    loops: list[tuple[int, str]] = []
+    for i, (depth, kind, f) in enumerate(lines):
+        while loops and loops[-1][0] > depth:
+            loops.pop()
+        if kind in ("foreach", "range", "while"):
+            loops.append((depth + 1, kind))
+        if i in frozen or kind in ("def", "empty", "return", "foreach", "else"):
+            continue
+        news: list[tuple | None] = []
+        if kind in ("add", "sub"):
+            news.append((depth, {"add": "sub", "sub": "add"}[kind], f))
+        elif kind == "mul":
+            news.append((depth, kind, dict(f, k=_one_more(f["k"]))))
+        elif kind == "break" and loops[-1][1] != "while":
+            news.append((depth, "continue", f))
+        elif kind == "continue":
+            news.append((depth, "break", f))
+        if kind in ("set", "add", "sub", "mul", "append", "break", "continue") and not (
+                kind == "append" and f["v"] == output):
+            news.append(None)
+        if "e" in f and (kind != "range" or f["e"][0] == "atom"):
+            news += [(depth, kind, dict(f, e=e)) for e in _expr_variants(f["e"])]
+        if "c" in f:
+            news += [(depth, kind, dict(f, c=c)) for c in _cond_variants(f["c"])]
+        for new in news:
+            out.append(lines[:i] + ([new] if new else []) + lines[i + 1:])
+    return out
+
+
+def kill_share(pseudo: str, lines: list[tuple[int, str, dict]], tests: list[dict]) -> tuple[int, int]:
+    """(mutants run, mutants killed): the picked mutants, each run by this oracle's interpreter on the tests."""
+    programs = mutant_programs(lines)
+    picks = code_mutant_picks(pseudo, len(programs))
+    killed = 0
+    for k in picks:
+        interp = Interpreter(programs[k])
+        for t in tests:
+            try:
+                if interp.run(list(t["args"][0]), t["args"][1]) != t["result"]:
+                    killed += 1
+                    break
+            except (Unreadable, RecursionError, ArithmeticError):
+                killed += 1
+                break
+    return len(picks), killed
+
+
 @functools.lru_cache(maxsize=None)
 def _pieces() -> dict[str, str]:
     """The fixed text around the context and the task, rendered from the templates with markers."""
@@ -434,12 +525,16 @@ def solve(sample: OracleInput) -> OracleResult:
     tests_json = json.dumps(tests, separators=(",", ":"))
     if len({json.dumps(t["result"]) for t in tests}) < 2:
         problems.append("every hidden test gives the same result, so the tests tell no translation apart")
+    n_mut, n_killed = kill_share(pseudo, lines, tests)
+    if n_killed < code_mutant_threshold * n_mut:
+        problems.append(f"the hidden tests kill {n_killed} of {n_mut} single-line mutants, under "
+                        f"{code_mutant_threshold:.0%}")
     strict, _, reason = code_score(f"```python\n{answer}\n```", answer, [answer, tests_json])
     if strict != 1.0:
         problems.append(f"the reference fails its hidden tests in the sandbox: {reason}")
     return OracleResult(answer=answer, answers=[answer, tests_json], needle_offsets=[], anchor=None,
                         context_span=(start, end), unit_offsets=offsets,
-                        problems=problems)
+                        problems=problems, measured={"mutants": n_mut, "mutants_killed": n_killed})
 
 
 def _read_examples(text: str, pos: int, stop: int, problems: list[str]) -> tuple[dict[str, int], list[int]]:

@@ -189,3 +189,18 @@ def test_network_is_blocked():
 def test_memory_hog_is_contained():
     strict, partial, reason = fake("def f(values, limit):\n    return len(bytearray(4 * 1024 ** 3))")
     assert (strict, partial) == (0.0, 0.0) and "MemoryError" in reason, reason
+
+
+def test_hidden_tests_kill_single_line_mutants():
+    from lcgen.oracle import OracleInput
+    from lcgen.validators import _proc_code as oracle
+
+    r = row(8000, 500, seed=3)
+    meta = json.loads(r["meta"])
+    assert meta["mutants"] > 0 and meta["mutants_killed"] >= code_metric.code_mutant_threshold * meta["mutants"]
+    got = oracle.solve(OracleInput(input=r["input"], question=r["question"], variant=V, token_index=None))
+    assert got.measured == {"mutants": meta["mutants"], "mutants_killed": meta["mutants_killed"]}
+    # a weak mutant: one comparison flipped in the reference scores strict 0
+    flips = ((" > ", " < "), (" < ", " > "), (" >= ", " <= "), (" <= ", " >= "), (" == ", " != "), (" != ", " == "))
+    old, new = next(pair for pair in flips if pair[0] in r["answer"])
+    assert judge(fenced(r["answer"].replace(old, new, 1)), r)[0]["strict"] == 0.0

@@ -44,6 +44,19 @@ def code_test_inputs(pseudocode: str, n: int) -> list[list]:
     return out
 
 
+code_mutant_cap = 40  # single-line mutants of a task's reference that its hidden tests are checked against
+code_mutant_threshold = 0.9  # the share of those mutants the hidden tests must kill (generator and oracle)
+
+
+def code_mutant_picks(pseudocode: str, total: int, cap: int = code_mutant_cap) -> list[int]:
+    """Which of a program's ``total`` candidate mutants (numbered in line order, as the docs state) are run: all of
+    them up to ``cap``, else ``cap`` of them drawn from the pseudocode text alone, in order."""
+    if total <= cap:
+        return list(range(total))
+    rng = random.Random(int(hashlib.sha256(("mutants\n" + pseudocode).encode("utf-8")).hexdigest()[:16], 16))
+    return sorted(rng.sample(range(total), cap))
+
+
 def code_extract(reply: str) -> str | None:
     """The code a reply gives: its last ```python block (an unclosed one runs to the end: a truncated reply), else
     its last unlabelled block holding a ``def``, else the reply from its first ``def`` line when it is bare code;
