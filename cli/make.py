@@ -44,7 +44,8 @@ class TokenCount(click.ParamType):
         except ParamError as exc:
             self.fail(str(exc).removeprefix("--len: "), param, ctx)
         if self.low is not None and n < self.low or self.high is not None and n > self.high:
-            self.fail(f"{n:,} tokens is outside {self.low:,}-{self.high:,}", param, ctx)
+            low, high = ("" if bound is None else f"{bound:,}" for bound in (self.low, self.high))
+            self.fail(f"{n:,} tokens is outside {low}-{high}", param, ctx)
         return n
 
 

@@ -242,11 +242,9 @@ def candidate_parts(label: int, body: str) -> tuple[str, str]:
 
 
 def _frame(tokenizer, length: int, head: str, tail: str) -> Frame:
-    from lcgen.tokenizer import DEFAULT_TOKENIZER, get_tokenizer
+    from lcgen.tokenizer import as_tokenizer
 
-    tok = get_tokenizer(tokenizer or DEFAULT_TOKENIZER) if tokenizer is None or isinstance(tokenizer, str) \
-        else tokenizer
-    return frame(tok, length, head, tail, CTX_OPEN, CTX_CLOSE, unit=candidate_text(1, "Mock."))
+    return frame(as_tokenizer(tokenizer), length, head, tail, CTX_OPEN, CTX_CLOSE, unit=candidate_text(1, "Mock."))
 
 
 def _question(p: BestAnswerParams, world: World, kinds: tuple[str, ...], rng: random.Random):

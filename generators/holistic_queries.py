@@ -112,7 +112,9 @@ def holistic_queries(p: HolisticQueriesParams, variant: str, depth: float, rng: 
     sample's tokenizer or its name (cl100k_base until the core passes it)."""
     if length is None:
         raise ParamError("--len: holistic-queries needs a target length (density and distractors are shares of it)")
-    tok = _tokenizer(tokenizer)
+    from lcgen.tokenizer import as_tokenizer
+
+    tok = as_tokenizer(tokenizer)
     _check_knobs(p, variant, [length])  # also when planned outside `lcgen make` (tests, other tools)
     pools = Pools(random.Random(rng.getrandbits(64)))
     base = rng.getrandbits(64)
@@ -128,14 +130,6 @@ def holistic_queries(p: HolisticQueriesParams, variant: str, depth: float, rng: 
         if sp is not None:
             return sp
     raise RuntimeError("no query without an answer inside its question")  # a bug, not user input
-
-
-def _tokenizer(tokenizer):
-    from lcgen.tokenizer import DEFAULT_TOKENIZER, get_tokenizer
-
-    if tokenizer is None or isinstance(tokenizer, str):
-        return get_tokenizer(tokenizer or DEFAULT_TOKENIZER)
-    return tokenizer
 
 
 def _attempt(p, variant, depth, rng, length, tok, pools) -> SamplePlan | None:

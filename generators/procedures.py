@@ -79,10 +79,9 @@ def _check(p: ProceduresParams, variant: str, lengths: list[int | None]) -> None
 def procedures(p: ProceduresParams, variant: str, depth: float, rng: random.Random, length: int | None = None,
                tokenizer: Tokenizer | None = None) -> SamplePlan:
     """Plan one sample: the variant builds the instance and its trace; the trace's tokens are checked here."""
-    from lcgen.tokenizer import DEFAULT_TOKENIZER, get_tokenizer
+    from lcgen.tokenizer import as_tokenizer
 
-    tok = tokenizer if tokenizer is not None and not isinstance(tokenizer, str) else \
-        get_tokenizer(tokenizer or DEFAULT_TOKENIZER)
+    tok = as_tokenizer(tokenizer)
     if length is None:
         raise ParamError("--len: procedures needs a target length")
     sp = BUILDERS[variant](p, rng, length, tok)

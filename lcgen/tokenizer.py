@@ -412,6 +412,14 @@ def get_tokenizer(spec: str = DEFAULT_TOKENIZER, *, cached_only: bool = False) -
     )
 
 
+
+def as_tokenizer(tokenizer: Any) -> Any:
+    """A family's ``tokenizer`` argument as a tokenizer: ``lcgen make`` passes the sample's own (a Tokenizer, or a
+    chat template's Wrapped one); a direct call may pass a name, or None for the default."""
+    if tokenizer is None or isinstance(tokenizer, str):
+        return get_tokenizer(tokenizer or DEFAULT_TOKENIZER)
+    return tokenizer
+
 def _hub_tokenizer(spec: str, cached_only: bool) -> HFTokenizer:
     """A Hub model's tokenizer through huggingface_hub: its cache, or a download of the tokenizer files alone."""
     found = HUB_ID.match(spec)

@@ -110,7 +110,7 @@ GOLDEN_FILES: dict[str, dict[str, str]] = {
         "harness/lm_eval/lcgen_procedures_path_traversal_2k.yaml":
             "7b98c7fa1026e7b9ca44ae4f6e330af44e43371721b3f88827ed5f0a742c587c",
         "harness/lm_eval/utils.py": "1cd070ad23fa185a832609645b29cd9c3f7fc577e98f7b3d07b08d9b53ffcb0e",
-        "lcgen_metrics.py": "638577a328d71281127a8ccad077a7b3656aca4aa776422b7cf1149adc6c7a40",
+        "lcgen_metrics.py": "2f10fa5a9c8dc741434a47c030fbe7313d3daac9852d627a21fb7b498e8d6fbd",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "qa": {

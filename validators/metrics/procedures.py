@@ -7,6 +7,8 @@ compared. pseudocode_to_code instead runs the reply's code on the hidden tests i
 
 from __future__ import annotations
 
+import functools
+
 from ._proc_code import code_score
 from ._proc_countdown import countdown_steps
 from ._proc_html import html_steps
@@ -39,11 +41,15 @@ def explain(reply: str, answer: str, answers: list[str], variant: str) -> str:
 
 
 def judge(reply: str, answer: str, answers: list[str], variant: str) -> tuple[float, float, str]:
-    """(strict, partial, reason) for one reply."""
-    if not isinstance(reply, str):
-        reply = ""
+    """(strict, partial, reason) for one reply. The last few are kept, so ``explain`` right after ``score_reply``
+    (as ``lcgen score`` calls them for a failing reply) does not run a reply's code in the sandbox again."""
+    return _judged(reply if isinstance(reply, str) else "", answer, tuple(answers), variant)
+
+
+@functools.lru_cache(maxsize=16)
+def _judged(reply: str, answer: str, answers: tuple[str, ...], variant: str) -> tuple[float, float, str]:
     if variant == "pseudocode_to_code":
-        return code_score(reply, answer, answers)
+        return code_score(reply, answer, list(answers))
     parse = STEP_PARSERS.get(variant)
     if parse is None:
         return 0.0, 0.0, f"unknown variant {variant!r}"
