@@ -91,7 +91,8 @@ def _knob_option(cls: type, f: dataclasses.Field) -> click.Option:
     return click.Option([option_name(f.name)], **kwargs)
 
 
-UNRECORDED = {"--out": True, "--workers": True, "--overwrite": False}
+UNRECORDED = {"--out": True, "--workers": True, "--overwrite": False, "--llm-cache": True,
+              "--llm-concurrency": True, "--llm-timeout": True, "--llm-retries": True}
 """Options that do not change a single row (name: takes a value); the card's command leaves them out, so the card
 is the same whatever folder or worker count was used."""
 
@@ -100,16 +101,42 @@ def recorded_command(family: str, args: list[str]) -> str:
     """The command line the card records: the user's own spelling, less the options in ``UNRECORDED``."""
     kept: list[str] = []
     skip_value = False
+    llm_value = False
     for arg in args:
         if skip_value:
             skip_value = False
             continue
+        if llm_value:
+            llm_value = False
+            kept.append(_without_address(arg))
+            continue
         name = arg.split("=", 1)[0]
+        if name == "--llm":
+            llm_value = "=" not in arg
+            kept.append(arg if llm_value else "--llm=" + _without_address(arg.split("=", 1)[1]))
+            continue
         if name in UNRECORDED:
             skip_value = UNRECORDED[name] and "=" not in arg
             continue
         kept.append(arg)
     return " ".join(["lcgen", "make", family] + ([shlex.join(kept)] if kept else []))
+
+
+def _without_address(value: str) -> str:
+    """``openai:URL#MODEL`` as the card records it, ``openai:URL#MODEL`` with the URL written ``URL``: where a
+    server ran changes no row (the cache and the rows key on the model), and the card is the same on every port."""
+    backend, _, rest = value.partition(":")
+    return f"openai:URL#{rest.rpartition('#')[2]}" if backend == "openai" and "#" in rest else value
+
+
+def default_llm_cache() -> str:
+    """``$LCGEN_CACHE_DIR/llm``, else ``$XDG_CACHE_HOME/lcgen/llm``, else ``~/.cache/lcgen/llm``."""
+    import os
+
+    if os.environ.get("LCGEN_CACHE_DIR"):
+        return os.path.join(os.environ["LCGEN_CACHE_DIR"], "llm")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "lcgen", "llm")
 
 
 def family_command(spec: FamilySpec) -> click.Command:
@@ -169,6 +196,23 @@ def family_command(spec: FamilySpec) -> click.Command:
         params.append(click.Option(["--allow-repeat"], is_flag=True,
                                    help="Let a corpus smaller than a sample repeat its sentences (recorded in meta "
                                         "and the card); without it such a sample is refused."))
+    if spec.prepare is not None:
+        params += [
+            click.Option(["--llm"], default="none", show_default=True, metavar="openai:URL#MODEL|vllm:MODEL|none",
+                         help="The model that writes the text: any OpenAI-compatible server (key from "
+                              "LCGEN_LLM_API_KEY or OPENAI_API_KEY, never recorded), vllm in-process (pip install "
+                              "'lcgen[vllm]'), or none (lcgen's own templates)."),
+            click.Option(["--llm-cache"], default=None, metavar="DIR|none",
+                         help="Disk cache of replies, keyed by backend, model, prompt and sampling: a rerun is free "
+                              "and byte-identical, a killed run resumes (default: ~/.cache/lcgen/llm, or "
+                              "$LCGEN_CACHE_DIR/llm)."),
+            click.Option(["--llm-concurrency"], type=click.IntRange(1, 256), default=8, show_default=True,
+                         help="Requests in flight at once (openai)."),
+            click.Option(["--llm-timeout"], type=click.FloatRange(0.1, 3600), default=120.0, show_default=True,
+                         help="Seconds before a request is retried (openai)."),
+            click.Option(["--llm-retries"], type=click.IntRange(0, 20), default=5, show_default=True,
+                         help="Retries per request on 429, 5xx, timeouts and lost connections, with backoff."),
+        ]
     params += [_knob_option(spec.params, f) for f in dataclasses.fields(spec.params)]
     return click.Command(
         spec.name,

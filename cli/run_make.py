@@ -32,7 +32,15 @@ def run_make(
     chat_template: str = "none",
     reserve_output: int = 0,
     format: str = "plain",
+    llm: str = "none",
+    llm_cache: str | None = None,
+    llm_concurrency: int = 8,
+    llm_timeout: float = 120.0,
+    llm_retries: int = 5,
 ) -> None:
+    from .make import default_llm_cache
+
+    cache = llm_cache if llm_cache is not None else default_llm_cache()
     req = MakeRequest(
         family=family,
         lengths=lengths or [],
@@ -48,6 +56,9 @@ def run_make(
         chat_template=chat_template,
         reserve_output=reserve_output,
         format=format,
+        llm=llm,
+        llm_options={"cache_dir": None if cache == "none" else Path(cache), "concurrency": llm_concurrency,
+                     "timeout": llm_timeout, "retries": llm_retries},
     )
     req.check()
     if out is not None and not out.strip():
@@ -57,9 +68,27 @@ def run_make(
     workers = workers or min(os.cpu_count() or 1, n)
     from tqdm import tqdm
 
-    with tqdm(total=n, unit="sample", desc=family, disable=None, file=click.get_text_stream("stderr")) as bar:
-        result = make(req, target, overwrite=overwrite, workers=workers, progress=lambda row: bar.update(1),
-                      notify=lambda message: bar.write(f"lcgen: {message}", file=sys.stderr))
+    err = click.get_text_stream("stderr")
+
+    def stage(name: str, total: int) -> Any:
+        return tqdm(total=total, unit="call", desc=f"{family}: {name}", disable=None, file=err, leave=True)
+
+    bars: list[Any] = []  # the samples' bar, opened when the first sample arrives (after any stage's bars)
+
+    def progress(row: Any) -> None:
+        if not bars:
+            bars.append(tqdm(total=n, unit="sample", desc=family, disable=None, file=err))
+        bars[0].update(1)
+
+    def notify(message: str) -> None:
+        tqdm.write(f"lcgen: {message}", file=sys.stderr)
+
+    try:
+        result = make(req, target, overwrite=overwrite, workers=workers, progress=progress, notify=notify,
+                      stage=stage)
+    finally:
+        for bar in bars:
+            bar.close()
     click.echo(
         f"{result.samples} samples, {result.tokens:,} tokens in {result.seconds:.1f} s -> {result.out}", err=True
     )

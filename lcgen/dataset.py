@@ -41,9 +41,10 @@ def split_path(config: str, split: str, shard: int, shards: int) -> str:
 class DatasetWriter:
     """Streams rows (arriving in spec order) into one parquet file per shard and renders the card at the end."""
 
-    def __init__(self, folder: Path, req: MakeRequest, specs: list[SampleSpec]):
+    def __init__(self, folder: Path, req: MakeRequest, specs: list[SampleSpec], card_section: str = ""):
         self.folder = folder
         self.req = req
+        self.card_section = card_section  # the family's run-wide stage's own section (lcgen.make.Prepared.card)
         self.expected: OrderedDict[tuple[str, str], int] = OrderedDict()
         for s in specs:
             key = (s.config or s.variant, s.label)
@@ -125,7 +126,8 @@ class DatasetWriter:
         sizes = [SplitSizes(config, split, st["n"], st["answer_bytes"], st["input_bytes"])
                  for (config, split), st in self.stats.items()]
         (self.folder / TOKENIZERS_FILE).write_text(tokenizers_manifest(self.req), encoding="utf-8")
-        (self.folder / "README.md").write_text(render_card(self.req, self.stats, sizes), encoding="utf-8")
+        card = render_card(self.req, self.stats, sizes, self.card_section)
+        (self.folder / "README.md").write_text(card, encoding="utf-8")
         write_harness_files(self.folder, self.req.family, list(self.stats), sizes)
 
 
@@ -288,7 +290,7 @@ def _first_line(fn: Any) -> str:
 
 
 def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, Any]],
-                sizes: list[SplitSizes] | None = None) -> str:
+                sizes: list[SplitSizes] | None = None, family_section: str = "") -> str:
     """README.md: YAML header and a body that says how the data was made (cards/README.md.j2).
 
     With the splits' ``sizes``, the body also gets the harness commands sized to its prompts.
@@ -346,6 +348,7 @@ def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, 
         first_config=splits[0]["config"],
         first_split=splits[0]["split"],
         run_section=run_section(sizes, spec.name) if sizes else "",
+        family_section=family_section,
     )
     return "---\n" + yaml.safe_dump(header, sort_keys=False, allow_unicode=True) + "---\n\n" + body
 

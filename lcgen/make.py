@@ -56,6 +56,7 @@ class SampleSpec:
     reserve_output: int = 0  # tokens left for the reply: the prompt is sized to length - reserve_output
     config: str | None = None  # the dataset config: the variant, or variant__tokenizer with several tokenizers
     format: str = "plain"  # plain, or chat-history: the context as a conversation of many turns
+    prepared: Any = field(default=None, compare=False)  # the family's run-wide stage's payload for this sample
 
     @property
     def label(self) -> str:
@@ -92,6 +93,8 @@ class MakeRequest:
     chat_template: str = "none"
     reserve_output: int = 0
     format: str = "plain"
+    llm: str = "none"  # --llm: none, openai:URL#MODEL or vllm:MODEL (families with a prepare stage)
+    llm_options: dict[str, Any] = field(default_factory=dict)  # cache_dir, concurrency, timeout, retries
 
     def spec(self) -> FamilySpec:
         return families.get(self.family)
@@ -160,6 +163,22 @@ class MakeRequest:
             from .haystack import get_haystack
 
             get_haystack(self.haystack_spec())
+        if self.llm != "none" and spec.prepare is None:
+            raise ParamError(f"--llm: {spec.name} writes no text with an LLM and takes no --llm")
+        self.llm_client()  # a malformed --llm, or a backend that is not installed, fails here in one line
+
+    def llm_client(self) -> Any:
+        """The ``--llm`` client (None for none), made once; nothing is sent until a stage asks."""
+        if getattr(self, "_llm", None) is None and self.llm != "none":
+            from .llm import parse_llm
+
+            self._llm = parse_llm(self.llm, **{"cache_dir": None, **self.llm_options})
+        return getattr(self, "_llm", None)
+
+    def llm_label(self) -> str:
+        """``--llm`` without its address (a server's URL says where the model ran, not what it is)."""
+        backend, _, rest = self.llm.partition(":")
+        return f"{backend}:{rest.rpartition('#')[2]}" if backend == "openai" else self.llm
 
     def tokenizers(self) -> list[ResolvedTokenizer]:
         """Each ``--tokenizer`` resolved once (a Hub id to its commit), with its chat template and config suffix."""
@@ -262,6 +281,8 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
     declared = inspect.signature(fam.plan).parameters
     if "length" in declared:
         extra["length"] = spec.prompt_target  # e.g. filler only when a length is asked for, or a density of it
+    if "prepared" in declared:
+        extra["prepared"] = spec.prepared
     if "tokenizer" in declared:
         # e.g. to size a share of the context in its tokens, inside the chat template's text when there is one
         extra["tokenizer"] = Wrapped(count_tok, chat) if chat is not None else tok
@@ -394,6 +415,7 @@ def default_out(req: MakeRequest) -> Path:
         "allow_repeat": req.allow_repeat or None,
         "chat_template": req.chat_template if req.chat_template != "none" else None,
         "reserve_output": req.reserve_output or None,
+        "llm": req.llm_label() if req.llm != "none" else None,
     }
     if any(v for v in extra.values()):
         import hashlib
@@ -422,6 +444,52 @@ def _prepare_writing() -> None:
 
 
 @dataclass
+class PrepareContext:
+    """What a family's run-wide stage gets: every sample's spec, the ``--llm`` client (None without one), a progress
+    bar per stage (``stage(name, total)`` returns an object with ``update(n)``, ``set_postfix_str(text)`` and
+    ``close()``) and a one-line notice channel."""
+
+    specs: list[SampleSpec]
+    llm: Any
+    stage: Callable[[str, int], Any]
+    notify: Callable[[str], None]
+
+
+@dataclass
+class Prepared:
+    """A run-wide stage's result: each sample's payload (by spec id, handed to ``plan`` as ``prepared=``) and a
+    Markdown section for the card (what was asked of the model, what each check rejected)."""
+
+    samples: dict[str, Any]
+    card: str = ""
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix_str(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def run_prepare(req: MakeRequest, specs: list[SampleSpec], stage: Callable[[str, int], Any] | None = None,
+                notify: Callable[[str], None] | None = None) -> tuple[list[SampleSpec], str]:
+    """The family's run-wide stage, if it has one: specs carrying their payloads, and the card's section."""
+    fam = req.spec()
+    if fam.prepare is None:
+        return specs, ""
+    ctx = PrepareContext(specs, req.llm_client(), stage or (lambda name, total: _NoBar()), notify or (lambda m: None))
+    done = fam.prepare(ctx)
+    missing = [s.id for s in specs if s.id not in done.samples]
+    if missing:
+        raise RuntimeError(f"{fam.name}'s prepare stage left {len(missing)} samples without a payload ({missing[0]})")
+    return [dataclasses.replace(s, prepared=done.samples[s.id]) for s in specs], done.card
+
+
+@dataclass
 class MakeResult:
     out: Path
     samples: int
@@ -437,6 +505,7 @@ def make(
     workers: int = 1,
     progress: Any = None,
     notify: Callable[[str], None] | None = None,
+    stage: Callable[[str, int], Any] | None = None,
 ) -> MakeResult:
     """Write the dataset of ``req`` to ``out``: into a hidden temporary folder first, renamed into place at the end.
 
@@ -448,7 +517,7 @@ def make(
     with locked(target):
         check_replaceable(target, overwrite)
         remove_stale_temps(target, notify)
-        specs = req.specs()
+        specs, card_section = run_prepare(req, req.specs(), stage, notify)
         tmp = temp_path(target)
         try:
             tmp.mkdir()
@@ -463,7 +532,7 @@ def make(
                 if writer is None:
                     from .dataset import DatasetWriter
 
-                    writer = DatasetWriter(tmp, req, specs)
+                    writer = DatasetWriter(tmp, req, specs, card_section)
                 writer.add(row, spec.label, spec.config)
                 tokens += row["length"]
                 if progress is not None:

@@ -93,6 +93,8 @@ class FamilySpec:
     source: Callable[[Any], Any] | None = None  # set: the oracle gets source(SampleSpec) besides `input`
     check: Callable[[Any, str, list[int | None]], None] | None = None  # pre-flight: (params, variant, lengths)
     turns: bool = True  # a haystack family whose filler can become conversation turns (--format chat-history)
+    prepare: Callable[[Any], Any] | None = None  # set: a run-wide stage in the parent before any sample (an LLM's)
+    distinct_questions: bool = False  # validate refuses near-duplicate questions across the dataset
 
     @property
     def metric_description(self) -> str:
@@ -135,6 +137,8 @@ def family(
     source: Callable[[Any], Any] | None = None,
     check: Callable[[Any, str, list[int | None]], None] | None = None,
     turns: bool = True,
+    prepare: Callable[[Any], Any] | None = None,
+    distinct_questions: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a planning function as family ``name``; the function itself is returned unchanged.
 
@@ -147,7 +151,10 @@ def family(
     what a depth places (None: the family has no depth, and ``--depths`` is not offered); ``check(params,
     variant, lengths)`` refuses an impossible combination in one line (ParamError) before the first sample;
     ``turns=False`` keeps a haystack family whose context is not filler (tsort's passage) out of ``--format
-    chat-history``.
+    chat-history``. ``prepare(PrepareContext) -> Prepared`` runs once in the parent before any sample is built
+    (where an LLM writes questions: batched, cached, bounded), and each sample's ``plan`` gets its payload as
+    ``prepared=``; such a family takes ``--llm``. ``distinct_questions`` makes ``lcgen validate`` refuse
+    near-duplicate questions across the dataset (``lcgen.similarity``).
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -172,6 +179,8 @@ def family(
             source=source,
             check=check,
             turns=turns,
+            prepare=prepare,
+            distinct_questions=distinct_questions,
         )
         families.add(name, spec)
         return fn

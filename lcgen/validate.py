@@ -425,6 +425,7 @@ def validate(folder: Path, tokenizer: str | None = None) -> tuple[OrderedDict[st
     seen_ids: set[str] = set()
     failed = 0
     split_digests: OrderedDict[str, list[tuple[str, str]]] = OrderedDict()
+    questions = _QuestionBook()
     for config, split, files, declared in iter_splits(folder):
         rows = read_rows(files)
         if declared is not None and declared != len(rows):
@@ -443,6 +444,7 @@ def validate(folder: Path, tokenizer: str | None = None) -> tuple[OrderedDict[st
                 problems.append("duplicate id")
             if has_id:
                 seen_ids.add(row["id"])
+            problems.extend(questions.check(row, label))
             if isinstance(row.get("variant"), str) and config not in (row["variant"], *(
                     row["variant"] + e["config_suffix"] for e in book.entries.values()
                     if isinstance(e.get("config_suffix"), str) and e.get("name") == row.get("tokenizer"))):
@@ -461,6 +463,36 @@ def validate(folder: Path, tokenizer: str | None = None) -> tuple[OrderedDict[st
         if problem:
             reports.setdefault(cfg["config_name"], VariantReport()).card_problems.append(problem)
     return reports, failed
+
+
+class _QuestionBook:
+    """Near-duplicate questions across a dataset, for families that declare ``distinct_questions`` (the same sample
+    made for several tokenizers is one question, not two)."""
+
+    def __init__(self) -> None:
+        from .similarity import NearDuplicates
+
+        self.seen = NearDuplicates()
+        self.samples: set[str] = set()
+
+    def check(self, row: dict[str, Any], label: str) -> list[str]:
+        task, question = row.get("task"), row.get("question")
+        if not isinstance(task, str) or task not in families or not families.get(task).distinct_questions:
+            return []
+        if not isinstance(question, str):
+            return []
+        parts = label.split("/")
+        sample = "/".join([parts[0], str(row.get("variant")), *parts[2:]]) if len(parts) > 2 else label
+        if sample in self.samples:
+            return []
+        self.samples.add(sample)
+        found = self.seen.find(question)
+        self.seen.add(label, question)
+        if found is None:
+            return []
+        from .similarity import THRESHOLD
+
+        return [f"question nearly repeats {found[0]}'s (word 3-gram similarity {found[1]:.2f}, at least {THRESHOLD})"]
 
 
 MAX_TOKENIZER_BYTES = 512 * 1024 * 1024  # a recorded tokenizer file larger than this is not opened

@@ -17,8 +17,8 @@ from lcgen.make import MakeRequest, make
 # sha256 of the canonical JSON of every row of the reference datasets below. A change here changes generated
 # data: bump lcgen's version (or the family's) and record it in CHANGELOG.md.
 GOLDEN = {
-    "cl100k_base": "ab9d4ec94f6af13056196b07ed19b30c91fc1cd364e5337978ebe3be5e269930",
-    "o200k_base": "b3a703b192aaeba1983c2f9351a5993f6672fc20cc7bff210d94ffd8ca9a44e0",
+    "cl100k_base": "3055a0dd794c70b1a12d2a7b7b4f9290ca3efef32d7a71d37fbea3c12dac4638",
+    "o200k_base": "53dafa4f7ad914c1dde26474e6255cda75ecfcc1fe6f2ab74dd708b46079ba5d",
 }
 
 
@@ -35,104 +35,117 @@ def canonical_sha256(folder: Path) -> str:
 # here is a version bump and a CHANGELOG line.
 GOLDEN_FILES: dict[str, dict[str, str]] = {
     "ancestral-trace": {
-        "rows": "cc2cdeb3b1de62f152eb4fd4e7f36ded0c70c3740c92289613c46dd035f8ccd9",
-        "README.md": "3ad8e18e3b14d4d629c07683cf4f70a69019e4907f65c68ad1c1bb23c4b80416",
-        "harness/inspect_task.py": "179dd0f316b779108c10ab548461b1f5338460d2f0ffaacc6f66a66cc1ace85d",
+        "rows": "5cd558c705d51a04944c290a97e291cde7eeea3843a63bd947a7607905845e85",
+        "README.md": "e2e64a45cd25544ba311029993709dad85483325a58096ca1dedf616fd602477",
+        "harness/inspect_task.py": "2c364631e87947ffc60f4c8a39730d8a0744ae6c8a0a0439507c70cfbf8fe45b",
         "harness/lm_eval/_lcgen_ancestral_trace_base.yaml":
-            "0a154fc89626e48d3c409a75fcf06562e643cca763c77edf738a2f11d4c6f955",
+            "9667a90843c086ca3660eb17433aa96e169850edc896ae7f4a3ca6ab63fb0b37",
         "harness/lm_eval/lcgen_ancestral_trace.yaml":
             "e00992aed9e47354b043ff63b4e2c47cf9424c663aee4c9f1f6a5fb364c42e04",
         "harness/lm_eval/lcgen_ancestral_trace_eldest_ancestor_2k.yaml":
-            "83436098db7bdbb1bd45037dbc61276462c42c12066d653ba63dbdd76c3786b4",
-        "harness/lm_eval/utils.py": "1df658fda01204f92ecd8336f9d481f9e6554d903ae66f5c0af5344e14a92f33",
+            "2043708553ac66a9f2a2c57933ee078497cb775ad937891acbb0f2f5f8c756fa",
+        "harness/lm_eval/utils.py": "eaf92661c3a60bc357fb6aad1b9c9398d3fca3a928ae5dec2cc33daf4f2a1919",
         "lcgen_metrics.py": "aa144b3d5e0f8e0ba3d3839b8ae7089a0dd6ba12b1ba88437bd3b10a5acae1a5",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "best-answer": {
-        "rows": "0383d4d5f8d0086d539048b5ff2d1ef7f98005e1decfdd11d61f80a921ecd0f5",
-        "README.md": "97dd4d29334064572ec63cf1a28c85231b4afa5d660b45f1f67f944a2176edbc",
-        "harness/inspect_task.py": "4733a709d930ce794e68437c1512c6e887e0e0110f5d2fd1e7090a440094961a",
+        "rows": "43fc8cabe90f9b2857cfabdad7342bd77997a63b4ab70ce58f9e3392edcaf33e",
+        "README.md": "7186aeb5583ff022da6f4cfab06394b787e217605a37ce6ec2d8b9b9548c7890",
+        "harness/inspect_task.py": "7be247a303a157aba2f90d12e25657eca9dbbfbff3660828fcd0dbceec06cd76",
         "harness/lm_eval/_lcgen_best_answer_base.yaml":
-            "c775c2991a46fd4e2edbb29cc01db3d201c90772fe16c3a15fbe6bfe72f8299a",
+            "5c7bee5df415f4359932792b575512282964cc2d3daf599858385dcab0ffe069",
         "harness/lm_eval/lcgen_best_answer.yaml": "6fd1c2e0b6b250662f3e20c9fd86ad8c99a6ef7b726b12ffc0e1746065b32403",
         "harness/lm_eval/lcgen_best_answer_single_2k.yaml":
-            "17a1aec9e4103258ef643bfc22adc0d65bafffe38863de940f64fbe924e47c97",
-        "harness/lm_eval/utils.py": "6c38892bd0bfb54a4c7feeffe415be895f77ebc04642ff8192f150eff2792e49",
+            "cbd57fcdd9631a1e066c535bea327986b6a9ff2f385541ff95f20c1d870b2d54",
+        "harness/lm_eval/utils.py": "3064e6bcacd87a43f633cec984f1d533dd0cec381177c563ebc2e59789846e5a",
         "lcgen_metrics.py": "211feb163dfdae4e8eb138a778ce73733b2739348daae13a6a92eae61cc59cde",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "holistic-queries": {
-        "rows": "622c379eba74e509b8639722e3b3c832b17bc795d14c6eb7100c00d5a3cedbdd",
-        "README.md": "829fb408837003c94f661881463dbf97266a2e8a032aae72f1f6d62618621c37",
-        "harness/inspect_task.py": "d96ee5f882a1640f1e8dc264f97bf894c36116ba1ecc86f0c0237423654f4697",
+        "rows": "8f5c3075bb7969e945309cb17eec7b8a3fef469397262a6483e2f1d5fcf2cc15",
+        "README.md": "2acde416a005bbd61cca40da2c1e2d19b3c455e7ebb2ce99cd9be94740169c09",
+        "harness/inspect_task.py": "3fb16fe6647e3ecae705f23f273c134f0bc0cb6e6af4e6a6f505d59d13c70765",
         "harness/lm_eval/_lcgen_holistic_queries_base.yaml":
-            "012e5abe21b1ad80bffeb4e4696e04653cfa979e876f018df6e26c4c51a6ec98",
+            "6ae1d4149ea0bb1454e4ec71a157ff14da63f0883e2f45df680918912299f459",
         "harness/lm_eval/lcgen_holistic_queries.yaml":
             "8effdb5977d98f8741433ec64b895fe5f5afe24f6b5591efa379997df663847f",
         "harness/lm_eval/lcgen_holistic_queries_selection_2k.yaml":
-            "69d19d929f5b1ec7440a89cc4e626a20b91a9d14bda32206f2bdfd504e0dfc24",
-        "harness/lm_eval/utils.py": "e943539936915cbc5673a15cb86e755783623365b4947ef3c331b19ce8652ba7",
+            "523d063116a473f3e4a065296728cd568cd52f291d1735369a3194600ab24ccf",
+        "harness/lm_eval/utils.py": "c0b4ed0f912904589fa79682db2cd7e7f17be7c56f5020e184b652e9f06e319c",
         "lcgen_metrics.py": "4df7bcdf357977694615b756f7f423a9b556bdf36a045c90cbd81af42fc5c45c",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
+    "multihop-qa": {
+        "rows": "dbaeec320cb05c7ca2a81218aa6ceb7f16afb9ac92b42d8ee3156f19b3c0b4b4",
+        "README.md": "236fd82f7196e10b81996507f6c00810d867f70618cd60525cbb4e313914af06",
+        "harness/inspect_task.py": "e3d6c348d22bb87e60281a24822936f46291beb379ee7257e7ae322cc22ac3cc",
+        "harness/lm_eval/_lcgen_multihop_qa_base.yaml":
+            "59698d7a48b38e9d09e872c636f643eb2afce45e2d7c4f0a889e022c2323893a",
+        "harness/lm_eval/lcgen_multihop_qa.yaml": "1f54d1f47200a7f559c3c0025f698943289b3cca9d6a302dab2120cdca503c64",
+        "harness/lm_eval/lcgen_multihop_qa_multi_hop_2k.yaml":
+            "cb96ed76f960895811dfcaf1b1baf8017b862ca6f9c82421173ffb4efdfa2caa",
+        "harness/lm_eval/utils.py": "864a5c3f252e926c81bf964faefc4d9f0fd0ca376db8694fe6a9264b20994b24",
+        "lcgen_metrics.py": "1631a959fecdf3a1296afc03e64c23c0932d4ec9cf84dacb6cbbfed28b19d6f4",
+        "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
+    },
     "needle-threads": {
-        "rows": "419e0f3f25c00cc557e7025cf779087b9cea15dd51d7f6e278a98dda92086399",
-        "README.md": "e6cc3e96a6310b3794f0470f7cdd1cd7cfe508b1842846e01d998f96ae537a91",
-        "harness/inspect_task.py": "daa013f43574edce1769ba52a105bbdd001b61e4d16a4b3a416d4009aae5cd9f",
+        "rows": "413c1efe07f747f1b1fa23382e2394fdd77c0f36da33e9fcad3b810740388f88",
+        "README.md": "9544f7618e557ad29de714f333aecb79e4dcefb11b1da70ab5df9728486dfe74",
+        "harness/inspect_task.py": "b40e116b935bf21a823cf500dbeb66949cbbc28598796778a5d809528073c7a0",
         "harness/lm_eval/_lcgen_needle_threads_base.yaml":
-            "1caab662e47e601e97a4f552e152bcddd8fa03fa51918a3e580ccb08d01696c3",
+            "75a8418b7db95555f0552243480e526ebf919a214ad2628acbc86832d6b6b98e",
         "harness/lm_eval/lcgen_needle_threads.yaml": "366876f237853bbf5699b7ef100ab3c763809eddacb68b26edeb7d998788655a",
         "harness/lm_eval/lcgen_needle_threads_single_needle_2k.yaml":
-            "92aaf08f1083ad84f55716ab1e9a4f500fd15e88e55dfc0876e5c7a320736f0c",
-        "harness/lm_eval/utils.py": "3a12b5a192c18347cfaa3c4e8a4dc16baacab80bc19a17e34a881e1c25bdf1fd",
+            "81efb79f5e47707ce5608a15e8e95c7458b179fc8a2bd2ae4be482461bc89aab",
+        "harness/lm_eval/utils.py": "799af778fb4cff47b3a71e406d1d592d760476a762ed7d5810ae9dd428220431",
         "lcgen_metrics.py": "972452bd657cc6010c45010885eb3cd09a69c287eee2499a7e8eb11d4c08f814",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "needles": {
-        "rows": "75109a4aac6912bf51df15529337a1776d20bb33a3517339aa359e3710cb8220",
-        "README.md": "b56658e0d9d390954dd47c81f81d480ee3c5cd69d17cc67eb8da8c22d7593b48",
-        "harness/inspect_task.py": "488bc89c147c7cb9f1e4ad606b611b3120c141185340f09922f139c5bffbcec8",
-        "harness/lm_eval/_lcgen_needles_base.yaml": "87f39e952838a9b14c031b9503680de7bc872105f0cbc6bacb15d975259e8705",
+        "rows": "f459e440bdbb5c4e70ab56c5683ea11416032764646cff1a13be4887a2eb1f80",
+        "README.md": "eba803437b0a3f2abf0d79450c9f64c25af8a926110ff6254771334c53c80841",
+        "harness/inspect_task.py": "e4892845d5738c2e044c156629c3e68ecd7e425da0ddd7fb3979c80bcc7b23c6",
+        "harness/lm_eval/_lcgen_needles_base.yaml": "2482cd50690dcc2165501c9669029cf284e833358271c5dbf3e690a1930e25d8",
         "harness/lm_eval/lcgen_needles.yaml": "1627e75ca41402c20f4da209778f04884459039a7f8ebfe83febecd3c73ecd54",
         "harness/lm_eval/lcgen_needles_single_retrieval_2k.yaml":
-            "19beec5950bdc1a33af21de458289c95882edcaf893ee3ef71681a2f75407724",
-        "harness/lm_eval/utils.py": "bead4a7e75dfc44975a381cedb19a7225380211aca3ebed0ff9046de04379774",
+            "656645884039ddf8155be14045b95593c379de07d98cde0466acbbe92cb0f7f5",
+        "harness/lm_eval/utils.py": "7ce780dba99d89e54d277a9d609a362d57046cf84f08edfa3bc677f6cb5eb26f",
         "lcgen_metrics.py": "469401275eb6c7abfbe1344bbfc57c32a1d3e681197ec86ba6de36ca2e8ba3f9",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "procedures": {
-        "rows": "70a79dba5f3d4cf3eb91100043740d0b8b399fc504d6c022955372e402615a4d",
-        "README.md": "447a7fea3a64ff69dc9d30c931885e60ccc4a90e542eafb1cf792ed1915c844e",
-        "harness/inspect_task.py": "9f341d8c0f3c1b8801f00cf807176b44380c5b1fb623dce14a77da08e42a9ea2",
+        "rows": "7dd54b12516e71127384332ecd25f7834aec77cd10f8f7e9957a54e80fd8750f",
+        "README.md": "cb347830110fc17b1b9b6ead2b3d4467e66470f4883b0ed3ee4116cdbc44a8e2",
+        "harness/inspect_task.py": "4f1b425adbf60bdff1a733e67261903324399a9a4220508dd64c492bd00776ad",
         "harness/lm_eval/_lcgen_procedures_base.yaml":
-            "dba2d52376794fc1bf236220ec67e7ce7d691d5f52326dd35d22d3e6d3f39cf1",
+            "abeb0cdb0d5ddf75edea9f85458ca74dc518a1248fb61dc7dd79a4945861e027",
         "harness/lm_eval/lcgen_procedures.yaml": "ad4e9ee475ebea86e3c8d6faba1e47e576df312c7122f60b0b7872d1e2c1c6e6",
         "harness/lm_eval/lcgen_procedures_path_traversal_2k.yaml":
-            "7b98c7fa1026e7b9ca44ae4f6e330af44e43371721b3f88827ed5f0a742c587c",
-        "harness/lm_eval/utils.py": "1cd070ad23fa185a832609645b29cd9c3f7fc577e98f7b3d07b08d9b53ffcb0e",
+            "82a9d37615113944c9ce5bf54045b1eb7d194e126519cf4a2f9274141aab95aa",
+        "harness/lm_eval/utils.py": "54e3de05a6d7c8136a6f52d6572af9ccb97ea5d2c6163eb8e521ca25f9d727c3",
         "lcgen_metrics.py": "2f10fa5a9c8dc741434a47c030fbe7313d3daac9852d627a21fb7b498e8d6fbd",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "qa": {
-        "rows": "e0d1b1b53700cfecc480739096c61ccc530e36444d50b4108ed18828b0c833cb",
-        "README.md": "f29214a73c2c32e35a2cb2b427104a79ff5360e6dc72c0fe7307f4e1224f67d0",
-        "harness/inspect_task.py": "5bf97c049176d38754b08b5edea74fd52bf00fc806ba8db05c045cff801dd487",
-        "harness/lm_eval/_lcgen_qa_base.yaml": "58e47e6ef0dc420bed266b7270d87377b0b8350dd7eaea5b4363106fb3ac2e2b",
+        "rows": "b0b7b4c723a1bcf0637a5c466a6ad25c4015744b0749df79dae3ca46924ff22f",
+        "README.md": "7b60a3fb82891cf31f96b36045e60f2077de9cca122bade0bbfb70c93d4c8196",
+        "harness/inspect_task.py": "36a7ba4b6bbf68c04e9a470918ab0e80a0db6b687a2277dcc9a8b8e70d77f018",
+        "harness/lm_eval/_lcgen_qa_base.yaml": "6b22694db26f7750edf858ee0479d01e3a57c8d8e110ef3c51db80cd024a178d",
         "harness/lm_eval/lcgen_qa.yaml": "0f02beacf4a4ec551e88f7a3701cab4c2e33208e35afe73e066594577aa0a37e",
         "harness/lm_eval/lcgen_qa_single_fact_2k.yaml":
-            "ce2921829b117eea0b23318b8df19fcd4f2117e12130423f2454ba8ae9cc628e",
-        "harness/lm_eval/utils.py": "3ee378cc661d35915cdebbce64c7c1fd73b945aa36f5e7bdae0e0f452542e303",
+            "ca5ef42a0a5b9b012fcb082827e3e737154ec7afeee803ac5bcd5c0416fb2783",
+        "harness/lm_eval/utils.py": "693f4970d32c69820234cb399cd5b037d45d5a5f094abe2919185e3c25d5d2cc",
         "lcgen_metrics.py": "82e3b0dd7210a7ec22486b39e68b15ee372545ff73ecc8e082bcfdde6e340bde",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "tsort": {
-        "rows": "c6b029a7958ad1dd7af549fe4fbe784051dcd49b886c7fc5b54545dcd1045794",
-        "README.md": "1007c2057ca36a4c7b32551c45fb39ca2b36fb1231570222cd62d03f3d767c4b",
-        "harness/inspect_task.py": "3fff47330ef0c5701558aa5705209a3a9c55d729bfbd5f118d96ed26c836c2b7",
-        "harness/lm_eval/_lcgen_tsort_base.yaml": "20dddf83936332786cfc2f9f90d17073331ed2a02843e01302ed9ff7de0949aa",
+        "rows": "a57653ed530b8f1f812d42abffdf08eb550657345c9dc9c3d87d4113c0df5088",
+        "README.md": "e8e718d634a46e01f6414e66d0a96337f9cf5bf015c2df06617574dbf62852d9",
+        "harness/inspect_task.py": "f2110919a8ac490aeafa65d6e320b2e91f297718ecf27bd031124c58ecb8b144",
+        "harness/lm_eval/_lcgen_tsort_base.yaml": "dd9d04d6aeb554e3ababa1aada7bb6da4e2e9b597f7222199b206072e8488bab",
         "harness/lm_eval/lcgen_tsort.yaml": "8a918dba670f1896d190d1743350fbdcfd0fa12a9397b79be8fb853506112699",
-        "harness/lm_eval/lcgen_tsort_order_2k.yaml": "7549cc249333fe495617571905ae529bbf439f8d813b87a3190d53c9a203ed20",
-        "harness/lm_eval/utils.py": "e8c5fa449a439c0da84089c76ed8ed35c6c68444937effbe3590d6269663ecb7",
+        "harness/lm_eval/lcgen_tsort_order_2k.yaml": "073c67845f9532b7678f746c79c1921a9689d305c967dbbc721438f391ef3778",
+        "harness/lm_eval/utils.py": "1448461e16a0a7145b70cd88c43f7b85f79cd019814293ffa11a7337988e1bd5",
         "lcgen_metrics.py": "e4e38f070c228a8bab6b4fbf62fadf3eafdced1736bc96a03ac28c9047a76ba6",
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },

@@ -1,0 +1,95 @@
+"""Oracle for multihop-qa: follow the question's chain through the context's own sentences, and check it against the
+knowledge graph the sample was drawn from.
+
+The source (the world, its documents and candidate chains, replayed from the seed with no LLM call) says which
+chains the sample may ask; the question names exactly one of their first entities (every name is unique and none
+is part of another), which picks the chain. Each hop's fact must be stated exactly once for its subject in the
+context, read with the world's own phrasings, and agree with the graph; the value is the next hop's subject, the last
+value the answer. Every fact sentence of the context must be true in the graph, each evidence document must stand
+once, whole, and the question must name no bridge entity and not the answer (else a hop could be skipped). What no
+parser can read, whether the model's wording asks exactly this chain, was checked when the question was made (the
+LLM answered it from the evidence alone, and failed with any one document dropped); ``meta.checks`` records it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lcgen.generators._multihop_world import SampleWorld
+from lcgen.generators.qa import fact_patterns
+from lcgen.haystacks.sentences import split_sentences
+from lcgen.oracle import OracleInput, OracleResult
+from lcgen.registry import oracle
+
+
+def _named(text: str, name: str) -> bool:
+    return re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", text) is not None
+
+
+@oracle("multihop-qa")
+def solve(sample: OracleInput) -> OracleResult:
+    sw = sample.source
+    if not isinstance(sw, SampleWorld):
+        raise ValueError("no knowledge graph to check against (the sample's seed and parameters are unreadable)")
+    text = sample.input
+    start = text.index("<documents>")
+    end = text.rindex("</documents>") + len("</documents>")
+    inner_start, inner_end = start + len("<documents>"), end - len("</documents>")
+    problems: list[str] = []
+    world = sw.world
+    stated: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    units, pos = [], inner_start
+    for piece in split_sentences(text[inner_start:inner_end]):
+        units.append(pos)
+        sentence = piece.strip()
+        for rel, rx in fact_patterns():
+            m = rx.fullmatch(sentence)
+            if m is None:
+                continue
+            groups = m.groupdict()
+            value = re.sub(r"^(?:a|an) ", "", groups.get("value") or groups.get("a_value") or "")
+            subject = m.group("subject")
+            try:
+                true = world.fact(subject, rel).text
+            except KeyError:
+                continue  # a reading of the sentence the world has no such subject for
+            stated.setdefault((subject, rel), []).append((pos, value))
+            if value != true:
+                problems.append(f"the context says the {rel} of {subject} is {value}; the graph says {true}")
+        pos += len(piece)
+    asked = [c for c in sw.candidates if _named(sample.question, c.start)]
+    if len(asked) != 1:
+        raise ValueError(f"the question names {len(asked)} of the sample's candidate first entities (one must)")
+    chain = asked[0]
+    current = chain.start
+    for k, hop in enumerate(chain.hops):
+        found = sorted(set(stated.get((current, hop.relation), [])))
+        if len(found) != 1:
+            raise ValueError(f"hop {k + 1}: the context states the {hop.relation} of {current} {len(found)} times")
+        current = found[0][1]
+        if current != hop.value:
+            problems.append(f"hop {k + 1} reaches {current}, the graph {hop.value}")
+    answer = current
+    for name in chain.bridges + [answer]:
+        if _named(sample.question, name):
+            problems.append(f"the question names {name}, so a hop can be skipped")
+    offsets = []
+    for e in chain.entities:
+        doc = " " + sw.documents[e].text
+        at = text.find(doc, inner_start, inner_end)
+        if at < 0:
+            problems.append(f"the evidence document of {e} is not in the context whole")
+            offsets.append(inner_start)
+            continue
+        if text.find(doc, at + 1, inner_end) >= 0:
+            problems.append(f"the evidence document of {e} stands twice")
+        offsets.append(at)
+    inside = set()  # a document is one unit of the context, as the generator placed it
+    for doc in sw.documents.values():
+        at = text.find(" " + doc.text, inner_start, inner_end)
+        if at >= 0:
+            inside.update(u for u in units if at < u < at + 1 + len(doc.text))
+    units = [u for u in units if u not in inside]
+    answers = [answer] + ([answer.replace(",", "")] if re.fullmatch(r"\d{1,3}(?:,\d{3})+", answer) else [])
+    return OracleResult(answer=answer, answers=answers, needle_offsets=offsets, anchor=0,
+                        context_span=(start, end), unit_offsets=units, problems=problems)
