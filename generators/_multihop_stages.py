@@ -33,7 +33,8 @@ from lcgen.errors import LcgenError
 from lcgen.render import environment, render
 from lcgen.similarity import THRESHOLD, NearDuplicates
 
-from ._multihop_world import Chain, SampleWorld, describe, sample_world, template_question
+from ._multihop_corpus import Chunk, link, lookalike
+from ._multihop_world import Chain, SampleWorld, describe, template_question
 
 LLM_TEMPLATES = ("single_hop", "merge", "answer", "closed_book")
 
@@ -45,6 +46,7 @@ CHECKS: dict[str, str] = {
     "grounded": "a single-hop answer is not the fact its quote states (checked against the knowledge graph)",
     "self_contained": "a single-hop question does not name its subject in full",
     "no_question": "no single-hop question asks about the fact the hop needs",
+    "no_chain": "corpus documents: no chain of single-hop questions, each answer named in the next question",
     "answerable": "the model, given only the evidence, does not give the reference answer",
     "closed_book": "the model gives the reference answer with no context at all (leakage)",
     "start_named": "the merged question does not name the chain's first entity",
@@ -70,14 +72,24 @@ class Single:
 
 @dataclass
 class Attempt:
-    """One candidate chain of one sample, as it goes through the stages."""
+    """One candidate chain of one sample, as it goes through the stages: each hop's answer (the next hop's bridge;
+    the last is the reference), evidence text and the look-alike shown beside it in the model checks."""
 
-    chain: Chain
     index: int
+    answers: list[str]
+    evidence: list[str]
+    lookalikes: list[str]
+    start: str | None = None  # the first entity, which the question must name (None: not known, corpus documents)
+    chain: Chain | None = None  # world documents: the graph's chain
+    chunks: list[int] = field(default_factory=list)  # corpus documents: the hops' chunks in the pool
     singles: list[Single | None] = field(default_factory=list)
     merged: list[str] = field(default_factory=list)
     rejected: str | None = None
     detail: str = ""
+
+    @property
+    def hops(self) -> int:
+        return len(self.answers)
 
     @property
     def question(self) -> str | None:
@@ -93,8 +105,10 @@ class Attempt:
 @dataclass
 class Job:
     key: str
-    world: SampleWorld
     params: Any
+    world: SampleWorld | None = None  # world documents
+    pool: list[Chunk] | None = None  # corpus documents
+    candidates: list[Attempt] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
     chosen: Attempt | None = None
     source: str = ""  # llm or template
@@ -109,6 +123,20 @@ class Tally:
 
     def count(self, check: str) -> None:
         self.rejected[check] += 1
+
+
+def world_attempt(sw: SampleWorld, chain: Chain, index: int) -> Attempt:
+    """A graph chain as a candidate: its documents, and beside each a look-alike of the same kind whose value for
+    the hop's relation differs."""
+    world = sw.world
+    names = list(chain.entities)
+    others: list[str] = []
+    for hop in chain.hops:
+        others.append(next(o.name for o in world.of_kind(world.kind_of(hop.subject))
+                           if o.name not in names and o.name not in others
+                           and world.fact(o.name, hop.relation).text != hop.value))
+    return Attempt(index, [h.value for h in chain.hops], [sw.documents[e].text for e in names],
+                   [sw.documents[o].text for o in others], start=chain.start, chain=chain)
 
 
 def template_hashes() -> dict[str, str]:
@@ -209,42 +237,47 @@ class Stages:
         self._bar.close()
 
     def single_hop(self, jobs: list[tuple[Job, Attempt]]) -> None:
-        """Stage 2 and its deterministic checks: one prompt per hop's chunk."""
-        asks = [(job, a, k) for job, a in jobs for k in range(len(a.chain.hops))]
-        prompts = [_prompt("single_hop", passage=job.world.documents[a.chain.hops[k].subject].text,
-                           n=job.params.questions_per_chunk) for job, a, k in asks]
-        for a in {id(a): a for _, a in jobs}.values():
-            a.singles = [None] * len(a.chain.hops)
+        """Stage 2 for graph chains, with its deterministic checks: one prompt per hop's document."""
+        asks = [(job, a, k) for job, a in jobs for k in range(a.hops)]
+        prompts = [_prompt("single_hop", passage=a.evidence[k], n=job.params.questions_per_chunk)
+                   for job, a, k in asks]
+        for _, a in jobs:
+            a.singles = [None] * a.hops
         for (job, a, k), reply in zip(asks, self._ask("single-hop questions", prompts)):
             self.tally.seen["single-hop replies"] += 1
-            if a.rejected is not None:
-                continue
-            single = self._pick_single(job, a, k, reply)
-            if single is None:
-                continue
-            a.singles[k] = single
+            if a.rejected is None:
+                a.singles[k] = self._pick_single(job, a, k, reply)
         self._done(jobs)
 
-    def _pick_single(self, job: Job, a: Attempt, k: int, reply: str) -> Single | None:
-        hop = a.chain.hops[k]
-        doc = job.world.documents[hop.subject]
+    def _items(self, reply: str, limit: int) -> list[dict[str, str]] | str:
+        """A single-hop reply's well-formed items, or the check a reply with none fails."""
         items = parse_json(reply)
         if isinstance(items, dict):
             items = [items]
         if not isinstance(items, list):
-            check = _bad_reply(reply)
-            self.tally.count(check)
-            a.reject(check, f"hop {k + 1}")
+            return _bad_reply(reply)
+        out = []
+        for item in items[:limit]:
+            self.tally.seen["single-hop candidates"] += 1
+            if isinstance(item, dict) and all(isinstance(item.get(key), str) and item[key].strip()
+                                              for key in ("question", "answer", "evidence")):
+                out.append({key: " ".join(item[key].split()) if key != "evidence" else item[key].strip()
+                            for key in ("question", "answer", "evidence")})
+            else:
+                self.tally.count("malformed")
+        return out
+
+    def _pick_single(self, job: Job, a: Attempt, k: int, reply: str) -> Single | None:
+        hop = a.chain.hops[k]
+        doc = job.world.documents[hop.subject]
+        items = self._items(reply, job.params.questions_per_chunk)
+        if isinstance(items, str):
+            self.tally.count(items)
+            a.reject(items, f"hop {k + 1}")
             return None
         last_failure = None
-        for item in items[: job.params.questions_per_chunk]:
-            self.tally.seen["single-hop candidates"] += 1
-            if not (isinstance(item, dict) and all(isinstance(item.get(key), str) and item[key].strip()
-                                                   for key in ("question", "answer", "evidence"))):
-                self.tally.count("malformed")
-                last_failure = last_failure or "malformed"
-                continue
-            question, answer, quote = item["question"].strip(), item["answer"].strip(), item["evidence"].strip()
+        for item in items:
+            question, answer, quote = item["question"], item["answer"], item["evidence"]
             if quote not in doc.text:
                 self.tally.count("quote_verbatim")
                 last_failure = "quote_verbatim"
@@ -268,6 +301,34 @@ class Stages:
         a.reject(check, f"hop {k + 1}")
         return None
 
+    def corpus_single_hop(self, jobs: list[Job]) -> dict[str, list[tuple[int, Single]]]:
+        """Stage 2 for corpus documents: every chunk of every sample's pool, each item kept when its quote is in the
+        chunk verbatim, its answer is a span of the quote, and the question does not hold its own answer."""
+        asks = [(job, c) for job in jobs for c in range(len(job.pool))]
+        prompts = [_prompt("single_hop", passage=job.pool[c].text, n=job.params.questions_per_chunk)
+                   for job, c in asks]
+        out: dict[str, list[tuple[int, Single]]] = {job.key: [] for job in jobs}
+        for (job, c), reply in zip(asks, self._ask("single-hop questions", prompts)):
+            self.tally.seen["single-hop replies"] += 1
+            items = self._items(reply, job.params.questions_per_chunk)
+            if isinstance(items, str):
+                self.tally.count(items)
+                continue
+            text = job.pool[c].text
+            for item in items:
+                question, answer, quote = item["question"], item["answer"], item["evidence"]
+                if quote not in text:
+                    self.tally.count("quote_verbatim")
+                elif not _span_of(answer, quote):
+                    self.tally.count("grounded")
+                elif _span_of(answer, question) or len(question.split()) < 4:
+                    self.tally.count("self_contained")
+                else:
+                    out[job.key].append((c, Single(question, _span_of(answer, quote), quote)))
+        self._bar.set_postfix_str(f"{sum(map(len, out.values()))} single-hop questions kept")
+        self._bar.close()
+        return out
+
     def verify_single(self, jobs: list[tuple[Job, Attempt]]) -> None:
         """Stage 3's model checks: each hop's question answered from its chunk alone, and closed-book."""
         asks = []
@@ -275,8 +336,8 @@ class Stages:
             if a.rejected is not None or job.params.strictness == "basic":
                 continue
             for k, single in enumerate(a.singles):
-                passage = job.world.documents[a.chain.hops[k].subject].text
-                asks.append((a, k, "answerable", _prompt("answer", passages=[passage], question=single.question)))
+                asks.append((a, k, "answerable", _prompt("answer", passages=[a.evidence[k]],
+                                                         question=single.question)))
                 asks.append((a, k, "closed_book", _prompt("closed_book", question=single.question)))
         self._judge(asks, "verify single-hop", lambda a, k: a.singles[k].answer)
         self._done(jobs)
@@ -286,8 +347,7 @@ class Stages:
         for (a, k, check, _), reply in zip(asks, replies):
             if a.rejected is not None:
                 continue
-            got = answer_of(reply)
-            right = same_answer(got, reference(a, k))
+            right = same_answer(answer_of(reply), reference(a, k))
             if (check == "answerable" and not right) or (check != "answerable" and right):
                 if check == "answerable" and _REFUSAL.search(reply):
                     check = "refused"
@@ -297,17 +357,17 @@ class Stages:
     def merge(self, jobs: list[tuple[Job, Attempt]]) -> None:
         """Stage 4: merge step by step, all samples' step s in one batch."""
         alive = [(job, a) for job, a in jobs if a.rejected is None]
-        for a in (a for _, a in alive):
+        for _, a in alive:
             a.merged = []
-        steps = max((len(a.chain.hops) - 1 for _, a in alive), default=0)
+        steps = max((a.hops - 1 for _, a in alive), default=0)
         for s in range(1, steps + 1):
-            asks = [(job, a) for job, a in alive if a.rejected is None and s < len(a.chain.hops)]
+            asks = [(job, a) for job, a in alive if a.rejected is None and s < a.hops]
             prompts = []
             for _, a in asks:
                 first = a.singles[0].question if s == 1 else a.merged[-1]
-                prompts.append(_prompt("merge", first_question=first, first_answer=a.chain.hops[s - 1].value,
-                                       second_question=a.singles[s].question, second_answer=a.singles[s].answer,
-                                       bridge=a.chain.hops[s - 1].value))
+                prompts.append(_prompt("merge", first_question=first, first_answer=a.answers[s - 1],
+                                       second_question=a.singles[s].question, second_answer=a.answers[s],
+                                       bridge=a.answers[s - 1]))
             for (_, a), reply in zip(asks, self._ask(f"merge hops (step {s})", prompts)):
                 self.tally.seen["merged candidates"] += 1
                 value = parse_json(reply)
@@ -318,11 +378,10 @@ class Stages:
                     a.reject(check, f"merge step {s}")
                     continue
                 question = " ".join(question.split())
-                hidden = a.chain.bridges[:s] + [a.chain.hops[s].value]
-                if not names(question, a.chain.start):
+                if a.start is not None and not names(question, a.start):
                     self.tally.count("start_named")
                     a.reject("start_named", f"merge step {s}")
-                elif any(names(question, h) for h in hidden):
+                elif any(names(question, h) for h in a.answers[:s + 1]):
                     self.tally.count("shortcut")
                     a.reject("shortcut", f"merge step {s}")
                 elif not question.endswith("?"):
@@ -333,41 +392,64 @@ class Stages:
             self._done(jobs)
 
     def verify_multi(self, jobs: list[tuple[Job, Attempt]]) -> None:
-        """Stage 5's model checks: from all evidence, closed-book, and with each evidence document dropped."""
+        """Stage 5's model checks: from all evidence, closed-book, and with each evidence document dropped (a
+        look-alike beside every hop, so a missing document cannot be made up for by elimination)."""
         asks = []
         for job, a in jobs:
             if a.rejected is not None or job.params.strictness == "basic":
                 continue
             q = a.merged[-1]
-            asks.append((a, 0, "answerable", _prompt("answer", passages=_passages(job, a), question=q)))
+            asks.append((a, 0, "answerable", _prompt("answer", passages=_passages(a), question=q)))
             asks.append((a, 0, "closed_book", _prompt("closed_book", question=q)))
             if job.params.strictness == "strict":
-                for k in range(len(a.chain.hops)):
-                    asks.append((a, k, "hops_necessary",
-                                 _prompt("answer", passages=_passages(job, a, drop=k), question=q)))
-        self._judge(asks, "verify multi-hop", lambda a, k: a.chain.answer)
+                for k in range(a.hops):
+                    asks.append((a, k, "hops_necessary", _prompt("answer", passages=_passages(a, drop=k),
+                                                                 question=q)))
+        self._judge(asks, "verify multi-hop", lambda a, k: a.answers[-1])
         self._done(jobs)
 
 
-def _passages(job: Job, a: Attempt, drop: int | None = None) -> list[str]:
-    """The evidence documents (less hop ``drop``'s) and, for each hop, another entity's document of the same kind
-    whose value for the hop's relation differs, in an order fixed by their text: with a look-alike beside every hop,
-    a model that is missing one document cannot answer by elimination (the only region the passages state, say), so
-    "still answers" means the hop was not needed."""
-    world = job.world.world
-    chain = a.chain.entities
-    docs = [e for k, e in enumerate(chain) if k != drop]
-    for hop in a.chain.hops:  # a look-alike whose value for the hop's relation differs (no lucky guess)
-        docs.append(next(o.name for o in world.of_kind(world.kind_of(hop.subject))
-                         if o.name not in chain and o.name not in docs
-                         and world.fact(o.name, hop.relation).text != hop.value))
-    texts = [job.world.documents[name].text for name in docs]
+def _span_of(answer: str, text: str) -> str:
+    """The answer as ``text`` writes it (case aside), when it is a whole-word span of it; else empty."""
+    m = re.search(rf"(?<!\w){re.escape(answer.strip().rstrip('.'))}(?!\w)", text, re.IGNORECASE)
+    return m.group(0) if m and answer.strip().rstrip(".") else ""
+
+
+def _passages(a: Attempt, drop: int | None = None) -> list[str]:
+    """The evidence (less hop ``drop``'s) and the look-alikes, in an order fixed by their text."""
+    texts = [e for k, e in enumerate(a.evidence) if k != drop] + list(a.lookalikes)
     return sorted(texts, key=lambda t: hashlib.sha256(t.encode("utf-8")).hexdigest())
 
 
+def corpus_attempts(job: Job, singles: list[tuple[int, Single]], rng: Any) -> list[Attempt]:
+    """Up to ``--candidates`` chains of the pool's questions with distinct first questions, drawn at random."""
+    p = job.params
+    paths = link(singles, job.pool, p.hops)
+    by_start: dict[int, list[list[int]]] = {}
+    for path in paths:
+        by_start.setdefault(path[0], []).append(path)
+    starts = sorted(by_start)
+    out = []
+    for i, start in enumerate(rng.sample(starts, min(p.candidates, len(starts)))):
+        path = rng.choice(by_start[start])
+        chunks = [singles[k][0] for k in path]
+        hops = [singles[k][1] for k in path]
+        looks = []
+        for c, h in zip(chunks, hops):
+            near = lookalike(job.pool, chunks + looks, h.answer, c)
+            if near is not None:
+                looks.append(near)
+        out.append(Attempt(i, [h.answer for h in hops], [job.pool[c].text for c in chunks],
+                           [job.pool[c].text for c in looks], chunks=chunks, singles=list(hops)))
+    return out
+
+
 def run(specs: list[Any], llm: Any, stage: Callable[[str, int], Any], notify: Callable[[str], None],
-        sample_rng: Callable[[Any], Any], params_of: Callable[[Any], Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Every sample's payload by spec id, and the run's summary for the card."""
+        begin: Callable[[Any], tuple[Any, SampleWorld | None, list[Chunk] | None]]) -> tuple[dict, dict]:
+    """Every sample's payload by spec id, and the run's summary for the card. ``begin(spec)`` gives a sample's
+    params and its world (or corpus pool), drawn exactly as its plan will draw them."""
+    import random
+
     jobs: dict[str, Job] = {}
     order: list[str] = []
     by_spec: dict[str, str] = {}
@@ -375,25 +457,40 @@ def run(specs: list[Any], llm: Any, stage: Callable[[str, int], Any], notify: Ca
         key = _sample_key(spec)
         by_spec[spec.id] = key
         if key not in jobs:
-            p = params_of(spec)
-            jobs[key] = Job(key, sample_world(sample_rng(spec), p.hops, p.candidates), p)
+            params, world, pool = begin(spec)
+            job = Job(key, params, world=world, pool=pool)
+            if world is not None:
+                job.candidates = [world_attempt(world, c, i) for i, c in enumerate(world.candidates)]
+            jobs[key] = job
             order.append(key)
     tally = Tally()
     seen = NearDuplicates()
+    corpus = [jobs[k] for k in order if jobs[k].pool is not None]
+    if corpus and llm is None:
+        raise GenerationError("--documents haystack: the model proposes the facts of corpus documents; give --llm")
     if llm is not None:
         stages = Stages(llm, stage, tally)
-        rounds = max(len(j.world.candidates) for j in jobs.values())
+        if corpus:
+            found = stages.corpus_single_hop(corpus)
+            for job in corpus:
+                chains = random.Random(f"lcgen multihop-qa chains {job.key} {specs[0].seed}")
+                job.candidates = corpus_attempts(job, found[job.key], chains)
+                if not job.candidates:
+                    tally.count("no_chain")
+        rounds = max((len(j.candidates) for j in jobs.values()), default=0)
         for r in range(rounds):
-            pending = [jobs[k] for k in order if jobs[k].chosen is None and r < len(jobs[k].world.candidates)]
+            pending = [jobs[k] for k in order if jobs[k].chosen is None and r < len(jobs[k].candidates)]
             if not pending:
                 break
-            batch = []
-            for job in pending:
-                a = Attempt(job.world.candidates[r], r)
+            batch = [(job, job.candidates[r]) for job in pending]
+            for job, a in batch:
                 job.attempts.append(a)
-                batch.append((job, a))
             tally.seen["candidate chains"] += len(batch)
-            stages.single_hop(batch)
+            if r:
+                stages.stage = _labelled(stage, f"candidate {r + 1}")
+            world_batch = [(job, a) for job, a in batch if a.chain is not None]
+            if world_batch:
+                stages.single_hop(world_batch)
             stages.verify_single(batch)
             stages.merge(batch)
             stages.verify_multi(batch)
@@ -412,11 +509,15 @@ def run(specs: list[Any], llm: Any, stage: Callable[[str, int], Any], notify: Ca
         job = jobs[key]
         if job.chosen is not None:
             continue
-        if llm is not None and job.params.fallback == "error":
+        if job.pool is not None or (llm is not None and job.params.fallback == "error"):
             last = job.attempts[-1] if job.attempts else None
-            why = f"the last was rejected by {last.rejected} ({last.detail})" if last else "none was tried"
-            raise GenerationError(f"multihop-qa: every candidate question of {key} was rejected ({why}); "
-                                  f"ask for more --candidates, a lower --strictness or --fallback template")
+            why = (f"the last was rejected by {last.rejected}{f' ({last.detail})' if last.detail else ''}" if last
+                   else "its pool gave no chain of linked questions" if job.pool is not None else "none was tried")
+            hint = ("more --corpus-documents, fewer --hops" if job.pool is not None and not job.attempts else
+                    "more --candidates, a lower --strictness" + ("" if job.pool is not None else
+                                                                  " or --fallback template"))
+            raise GenerationError(f"multihop-qa: every candidate question of {key} was rejected ({why}); ask for "
+                                  f"{hint}")
         job.chosen, job.source = _template_attempt(job, seen), "template"
         if llm is not None:
             fallback.append(key)
@@ -425,10 +526,7 @@ def run(specs: list[Any], llm: Any, stage: Callable[[str, int], Any], notify: Ca
                f"rejected (counts in the card)")
     identity = llm.identity() if llm is not None else None
     hashes = template_hashes() if llm is not None else {}
-    payloads = {}
-    for spec in specs:
-        job = jobs[by_spec[spec.id]]
-        payloads[spec.id] = _payload(job, identity, hashes)
+    payloads = {spec.id: _payload(jobs[by_spec[spec.id]], identity, hashes) for spec in specs}
     summary = {
         "llm": identity,
         "templates": hashes,
@@ -439,17 +537,22 @@ def run(specs: list[Any], llm: Any, stage: Callable[[str, int], Any], notify: Ca
         "seen": dict(sorted(tally.seen.items())),
         "checks": CHECKS,
         "threshold": THRESHOLD,
+        "corpus": bool(corpus),
     }
     return payloads, summary
 
 
+def _labelled(stage: Callable[[str, int], Any], label: str) -> Callable[[str, int], Any]:
+    return lambda name, total: stage(f"{name} ({label})", total)
+
+
 def _template_attempt(job: Job, seen: NearDuplicates) -> Attempt:
-    """The first candidate whose template question is not a near-copy of one already kept (else the first)."""
-    tries = [Attempt(c, i, merged=[template_question(c)]) for i, c in enumerate(job.world.candidates)]
-    for a in tries:
-        if seen.find(a.question) is None:
-            seen.add(job.key, a.question)
-            return a
+    """The first candidate whose template question is not a near-copy of one already kept."""
+    for a in job.candidates:
+        question = template_question(a.chain)
+        if seen.find(question) is None:
+            seen.add(job.key, question)
+            return Attempt(a.index, a.answers, a.evidence, a.lookalikes, a.start, a.chain, merged=[question])
     raise GenerationError(f"multihop-qa: every template question of {job.key} nearly repeats an earlier sample's; "
                           f"ask for more --candidates")
 
@@ -457,7 +560,7 @@ def _template_attempt(job: Job, seen: NearDuplicates) -> Attempt:
 def _payload(job: Job, identity: Any, hashes: dict[str, str]) -> dict[str, Any]:
     a = job.chosen
     rejected = Counter(t.rejected for t in job.attempts if t.rejected is not None)
-    passed = [c for c in CHECKS if c not in ("malformed", "refused", "no_question")]
+    passed = [c for c in CHECKS if c not in ("malformed", "refused", "no_question", "no_chain")]
     strictness = job.params.strictness
     if job.source == "template":
         why = "not run: no --llm" if identity is None else "not run: template question (every candidate rejected)"
@@ -469,8 +572,10 @@ def _payload(job: Job, identity: Any, hashes: dict[str, str]) -> dict[str, Any]:
             checks["hops_necessary"] = f"not run: --strictness {strictness}"
         if strictness == "basic":
             checks["answerable"] = checks["closed_book"] = "not run: --strictness basic"
-    return {
-        "question": a.question if a.question is not None else template_question(a.chain),
+        if a.start is None:
+            checks["start_named"] = "not run: corpus documents name no known first entity"
+    out = {
+        "question": a.question,
         "candidate": a.index,
         "question_source": job.source,
         "single_hop_questions": [s.question for s in a.singles if s is not None] if job.source == "llm" else [],
@@ -480,6 +585,10 @@ def _payload(job: Job, identity: Any, hashes: dict[str, str]) -> dict[str, Any]:
         "llm": identity,
         "prompt_templates": hashes,
     }
+    if job.pool is not None:
+        out["claims"] = {"chunks": a.chunks, "hops": [{"question": s.question, "answer": s.answer,
+                                                       "evidence": s.evidence} for s in a.singles]}
+    return out
 
 
 def _sample_key(spec: Any) -> str:
@@ -487,4 +596,4 @@ def _sample_key(spec: Any) -> str:
     return f"{spec.family}/{spec.variant}/{spec.label}/d{spec.depth:g}/{spec.index}"
 
 
-__all__ = ["CHECKS", "GenerationError", "describe", "run", "same_answer", "template_hashes"]
+__all__ = ["CHECKS", "GenerationError", "describe", "run", "same_answer", "template_hashes", "world_attempt"]

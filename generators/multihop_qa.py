@@ -26,6 +26,7 @@ from lcgen.render import render
 from lcgen.validators.metrics import multihop_qa as multihop_metric
 
 from . import _multihop_stages as stages
+from ._multihop_corpus import CorpusSource, corpus_pool, mentions
 from ._multihop_world import SampleWorld, sample_world, template_question
 from .qa import looks_like_a_fact
 
@@ -36,6 +37,11 @@ class MultihopParams(FamilyParams):
 
     hops: int = param(2, help="Edges the question's chain follows (2, 3 or 4); one evidence document per hop.",
                       min=2, max=4)
+    documents: Literal["world", "haystack"] = param(
+        "world", help="world: one document per entity of a seeded knowledge graph, answers checked against it; "
+                      "haystack: chunks of --haystack documents, the facts proposed by --llm with verbatim quotes.")
+    corpus_documents: int = param(8, help="--documents haystack: documents of the corpus per sample (up to three "
+                                          "chunks of eight sentences each).", min=2, max=64)
     questions_per_chunk: int = param(6, help="Single-hop questions the LLM may write per evidence chunk (a chunk is "
                                             "one entity's document, 4-6 facts).", min=1, max=12)
     candidates: int = param(4, help="Chains (distinct first entities) a sample tries, in order, before --fallback.",
@@ -53,23 +59,33 @@ class MultihopParams(FamilyParams):
                          "(recorded in meta.question_source), error = stop with one line.")
 
 
-def regenerate(spec: Any) -> SampleWorld:
-    """the knowledge graph it was drawn from (world, documents and candidate chains).
+def regenerate(spec: Any) -> SampleWorld | CorpusSource:
+    """the knowledge graph it was drawn from (world, documents and candidate chains), or for corpus documents the
+    sample's pool of chunks with the chain the model's questions claim.
 
     The declared source: what the oracle checks the chain against, replayed from the recorded seed; no LLM call."""
+    from lcgen.haystack import get_haystack
     from lcgen.make import sample_rng
 
-    return sample_world(sample_rng(spec), spec.params["hops"], spec.params["candidates"])
+    p = spec.params
+    if p.get("documents") == "haystack":
+        return CorpusSource(tuple(corpus_pool(get_haystack(spec.haystack), sample_rng(spec), p["corpus_documents"])),
+                            spec.prepared)
+    return sample_world(sample_rng(spec), p["hops"], p["candidates"])
 
 
 def prepare(ctx: Any) -> Any:
     """The run-wide stage: the LLM's questions for every sample, checked and counted (``_multihop_stages``)."""
+    from lcgen.haystack import get_haystack
     from lcgen.make import Prepared, sample_rng
 
-    def params_of(spec: Any) -> MultihopParams:
-        return MultihopParams(**spec.params)
+    def begin(spec: Any) -> tuple[MultihopParams, SampleWorld | None, list | None]:
+        p = MultihopParams(**spec.params)
+        if p.documents == "haystack":
+            return p, None, corpus_pool(get_haystack(spec.haystack), sample_rng(spec), p.corpus_documents)
+        return p, sample_world(sample_rng(spec), p.hops, p.candidates), None
 
-    payloads, summary = stages.run(ctx.specs, ctx.llm, ctx.stage, ctx.notify, sample_rng, params_of)
+    payloads, summary = stages.run(ctx.specs, ctx.llm, ctx.stage, ctx.notify, begin)
     return Prepared(samples=payloads, card=render("multihop_qa/card.j2", **summary).strip() + "\n")
 
 
@@ -105,6 +121,8 @@ def multihop_qa(p: MultihopParams, variant: str, depth: float, rng: random.Rando
                 length: int | None = None, prepared: Any = None) -> SamplePlan:
     """Plan one sample: the world (as the run-wide stage drew it), the chosen chain's documents at their depths,
     distractor documents, and filler that names no entity."""
+    if p.documents == "haystack":
+        return _corpus_plan(p, depth, rng, haystack, length, prepared)
     sw = sample_world(rng, p.hops, p.candidates)
     if not sw.candidates:
         raise ParamError(f"--hops: the world holds no chain of {p.hops} hops")
@@ -115,36 +133,68 @@ def multihop_qa(p: MultihopParams, variant: str, depth: float, rng: random.Rando
     chain = sw.candidates[prepared["candidate"]]
     evidence = chain.entities
     others = _distractors(sw, evidence, p, rng)
-    depths = [(depth + 100.0 * k / p.hops) % 100.0 if k else depth for k in range(p.hops)]
+    depths = _depths(depth, p.hops)
+    longest = max(len(d.text) for d in sw.documents.values())
     needles = [Needle(" " + sw.documents[e].text, d, order=k) for k, (e, d) in enumerate(zip(evidence, depths))]
-    extra = [Needle(" " + sw.documents[o].text, _clear_of(depths, sw, length, rng), order=p.hops + i,
+    extra = [Needle(" " + sw.documents[o].text, _clear_of(depths, longest, length, rng), order=p.hops + i,
                     recorded=False) for i, o in enumerate(others)]
-    question = render("multihop_qa/question.j2", text=prepared["question"]).strip()
-    head, tail = split_prompt(render("multihop_qa/prompt.j2", context=CONTEXT_SLOT, question=question))
     avoid = sorted({n for n in sw.world.names.taken} | {chain.answer})
-    filler = SentenceUnits(haystack, rng, "en", avoid=avoid, reject=looks_like_a_fact())
-    plan = Plan(head=head, tail=tail, ctx_open="<documents>", ctx_close=" </documents>", needles=needles + extra,
-                filler=filler)
-    answer = chain.answer
     meta: dict[str, Any] = {
         "hops": p.hops,
         "chain": [h.to_dict() for h in chain.hops],
         "evidence": [sw.documents[e].text for e in evidence],
         "distractor_documents": others,
-        **{k: prepared[k] for k in ("candidate", "question_source", "single_hop_questions", "merge_steps", "checks",
-                                    "rejected_candidates", "llm", "prompt_templates")},
     }
-    answers = [answer] + ([answer.replace(",", "")] if answer.replace(",", "") != answer and
-                          answer.replace(",", "").isdigit() else [])
+    return _sample(needles + extra, avoid, chain.answer, prepared, meta, haystack, rng)
+
+
+def _depths(depth: float, hops: int) -> list[float]:
+    return [(depth + 100.0 * k / hops) % 100.0 if k else depth for k in range(hops)]
+
+
+def _sample(needles: list[Needle], avoid: list[str], answer: str, prepared: dict[str, Any], meta: dict[str, Any],
+            haystack: Haystack, rng: random.Random, world: bool = True) -> SamplePlan:
+    question = render("multihop_qa/question.j2", text=prepared["question"]).strip()
+    head, tail = split_prompt(render("multihop_qa/prompt.j2", context=CONTEXT_SLOT, question=question))
+    # Around world documents no filler sentence may read as a fact; a corpus is facts: only its answers are kept out.
+    filler = SentenceUnits(haystack, rng, "en", avoid=avoid, reject=looks_like_a_fact() if world else None)
+    plan = Plan(head=head, tail=tail, ctx_open="<documents>", ctx_close=" </documents>", needles=needles,
+                filler=filler)
+    meta = {**meta, **{k: prepared[k] for k in ("candidate", "question_source", "single_hop_questions",
+                                                "merge_steps", "checks", "rejected_candidates", "llm",
+                                                "prompt_templates") + (("claims",) if "claims" in prepared else ())}}
+    bare = answer.replace(",", "")
+    answers = [answer] + ([bare] if bare != answer and bare.isdigit() else [])
     return SamplePlan(plan=plan, question=question, answer=answer, answers=answers, meta=meta)
 
 
-def _clear_of(depths: list[float], sw: SampleWorld, length: int | None, rng: random.Random) -> float:
+def _corpus_plan(p: MultihopParams, depth: float, rng: random.Random, haystack: Haystack, length: int | None,
+                 prepared: Any) -> SamplePlan:
+    """A corpus sample: the claimed chain's chunks at their depths, other chunks of the pool as distractors (none
+    holding an answer), and filler of the same corpus without any sentence that names an answer."""
+    pool = corpus_pool(haystack, rng, p.corpus_documents)
+    if prepared is None or "claims" not in prepared:
+        raise ParamError("--documents haystack: the model proposes the facts of corpus documents; give --llm")
+    claims = prepared["claims"]
+    chunks = claims["chunks"]
+    answers = [h["answer"] for h in claims["hops"]]
+    depths = _depths(depth, p.hops)
+    longest = max(len(c.text) for c in pool)
+    needles = [Needle(" " + pool[c].text, d, order=k) for k, (c, d) in enumerate(zip(chunks, depths))]
+    others = [k for k in range(len(pool)) if k not in chunks and not any(mentions(pool[k].text, a) for a in answers)]
+    others = rng.sample(others, min(p.distractors, len(others)))
+    extra = [Needle(" " + pool[o].text, _clear_of(depths, longest, length, rng), order=p.hops + i, recorded=False)
+             for i, o in enumerate(others)]
+    meta = {"hops": p.hops, "chain": claims["hops"], "evidence": [pool[c].text for c in chunks],
+            "distractor_documents": [f"chunk {o}" for o in others]}
+    return _sample(needles + extra, sorted(set(answers)), answers[-1], prepared, meta, haystack, rng, world=False)
+
+
+def _clear_of(depths: list[float], longest: int, length: int | None, rng: random.Random) -> float:
     """A depth for a distractor document that does not end past an evidence document's target (which would push it
     off its depth): outside the share of the context one document takes just before each target."""
     if not length:
         return rng.uniform(0.0, 100.0)
-    longest = max(len(d.text) for d in sw.documents.values())
     window = 100.0 * (longest / 3.0) / length  # a generous bound of one document's share (>= 3 characters a token)
     for _ in range(64):
         d = rng.uniform(0.0, 100.0)

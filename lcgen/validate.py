@@ -293,8 +293,11 @@ def _source(row: dict[str, Any], meta: dict[str, Any], tokenizer: str) -> Any:
     from .make import SampleSpec
 
     index = int(row["id"].rsplit("/", 1)[-1])
+    # A family whose text a model wrote records what the model claimed (meta.claims: quotes, the chain); its source
+    # gets them to check against the text, never to take an answer from.
+    claims = meta.get("claims") if fam.prepare is not None else None
     spec = SampleSpec(row["task"], row["variant"], row["target_length"] or None, row["target_depth"], index,
-                      row["seed"], tokenizer, meta["params"], meta.get("haystack"))
+                      row["seed"], tokenizer, meta["params"], meta.get("haystack"), prepared=claims)
     return fam.source(spec)
 
 

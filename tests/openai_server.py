@@ -21,7 +21,7 @@ anything else.
 
 A ``respond(prompt, arrivals)`` hook answers prompts that are not in the table (``arrivals`` is 1 the first time that
 exact prompt arrives), with a text or a ``Fault`` — a delay, an HTTP error, a malformed body — so a client's retries,
-timeouts and error messages can be tested; ``max_in_flight`` records the most model requests answered at once.
+timeouts and error messages can be tested; ``max_in_flight`` records the most model requests being answered at once.
 """
 
 from __future__ import annotations
@@ -163,11 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path not in MODEL_ROUTES:
             self._send(404, {"error": {"message": f"no route {path}", "type": "not_found"}})
             return
-        stub.enter()
-        try:
-            self._answer(request)
-        finally:
-            stub.leave()
+        self._answer(request)
 
     def _answer(self, request: Request) -> None:
         stub = self.server.stub
@@ -176,7 +172,11 @@ class _Handler(BaseHTTPRequestHandler):
         if any(p in stub.refuse for p in prompts):
             self._send(400, {"error": {"message": "this test server refuses this prompt", "type": "invalid_request"}})
             return
-        answers = [stub.answer(p) for p in prompts]
+        stub.enter()  # counted while the answers are made (not while they are sent: the client may already be back)
+        try:
+            answers = [stub.answer(p) for p in prompts]
+        finally:
+            stub.leave()
         fault = next((a for a in answers if isinstance(a, Fault)), None)  # one fault is the whole request's fate
         if fault is not None and self._fault(fault):
             return

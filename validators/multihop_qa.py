@@ -9,12 +9,19 @@ value the answer. Every fact sentence of the context must be true in the graph, 
 once, whole, and the question must name no bridge entity and not the answer (else a hop could be skipped). What no
 parser can read, whether the model's wording asks exactly this chain, was checked when the question was made (the
 LLM answered it from the evidence alone, and failed with any one document dropped); ``meta.checks`` records it.
+
+Corpus documents (``--documents haystack``) have no graph: the source is the sample's pool of chunks, replayed from
+the seed, with the chain the model's questions claim (``meta.claims``). The oracle checks the claims against the text:
+each hop's chunk stands once, whole; its quote is in it and nowhere else in the context; its answer is a span of the
+quote; each answer is named in the next hop's question (the link); the question names no answer; and the final
+answer appears nowhere in the context outside its own chunk. The answer it returns is the span of the last quote.
 """
 
 from __future__ import annotations
 
 import re
 
+from lcgen.generators._multihop_corpus import CorpusSource
 from lcgen.generators._multihop_world import SampleWorld
 from lcgen.generators.qa import fact_patterns
 from lcgen.haystacks.sentences import split_sentences
@@ -29,6 +36,8 @@ def _named(text: str, name: str) -> bool:
 @oracle("multihop-qa")
 def solve(sample: OracleInput) -> OracleResult:
     sw = sample.source
+    if isinstance(sw, CorpusSource):
+        return _solve_corpus(sample, sw)
     if not isinstance(sw, SampleWorld):
         raise ValueError("no knowledge graph to check against (the sample's seed and parameters are unreadable)")
     text = sample.input
@@ -93,3 +102,67 @@ def solve(sample: OracleInput) -> OracleResult:
     answers = [answer] + ([answer.replace(",", "")] if re.fullmatch(r"\d{1,3}(?:,\d{3})+", answer) else [])
     return OracleResult(answer=answer, answers=answers, needle_offsets=offsets, anchor=0,
                         context_span=(start, end), unit_offsets=units, problems=problems)
+
+
+def _span(answer: str, text: str) -> str:
+    m = re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", text, re.IGNORECASE) if answer else None
+    return m.group(0) if m else ""
+
+
+def _solve_corpus(sample: OracleInput, src: CorpusSource) -> OracleResult:
+    text = sample.input
+    start = text.index("<documents>")
+    end = text.rindex("</documents>") + len("</documents>")
+    inner_start, inner_end = start + len("<documents>"), end - len("</documents>")
+    claims = src.claims
+    if not isinstance(claims, dict) or not isinstance(claims.get("hops"), list) or not claims["hops"]:
+        raise ValueError("no recorded chain (meta.claims) to check the corpus sample against")
+    chunks, hops, pool = claims["chunks"], claims["hops"], src.pool
+    if len(chunks) != len(hops) or not all(isinstance(c, int) and 0 <= c < len(pool) for c in chunks):
+        raise ValueError("meta.claims names chunks the sample's pool does not hold")
+    problems: list[str] = []
+    offsets, spans, answers = [], [], []
+    for k, (c, hop) in enumerate(zip(chunks, hops)):
+        doc = " " + pool[c].text
+        at = text.find(doc, inner_start, inner_end)
+        if at < 0:
+            problems.append(f"hop {k + 1}'s chunk is not in the context whole")
+            at = inner_start
+        elif text.find(doc, at + 1, inner_end) >= 0:
+            problems.append(f"hop {k + 1}'s chunk stands twice")
+        offsets.append(at)
+        spans.append((at, at + len(doc)))
+        quote = hop["evidence"]
+        if quote not in pool[c].text:
+            problems.append(f"hop {k + 1}'s quote is not in its chunk")
+        elif text.count(quote, inner_start, inner_end) != 1:
+            problems.append(f"hop {k + 1}'s quote stands {text.count(quote, inner_start, inner_end)} times")
+        answer = _span(hop["answer"], quote)
+        if not answer:
+            problems.append(f"hop {k + 1}'s answer is not a span of its quote")
+        answers.append(answer or hop["answer"])
+        if k and not _named(hops[k]["question"], answers[k - 1]):
+            problems.append(f"hop {k + 1}'s question does not name hop {k}'s answer (no link)")
+    for name in answers:
+        if _named(sample.question, name):
+            problems.append(f"the question names {name}, so a hop can be skipped")
+    answer = answers[-1]
+    last = spans[-1]
+    outside = [m.start() for m in re.finditer(rf"(?<!\w){re.escape(answer)}(?!\w)", text[inner_start:inner_end],
+                                              re.IGNORECASE) if not last[0] <= inner_start + m.start() < last[1]]
+    if outside:
+        problems.append(f"the answer {answer!r} appears {len(outside)} time(s) outside its evidence chunk")
+    units, pos = [], inner_start
+    for piece in split_sentences(text[inner_start:inner_end]):
+        units.append(pos)
+        pos += len(piece)
+    inside = set()
+    for chunk in pool:
+        at = text.find(" " + chunk.text, inner_start, inner_end)
+        if at >= 0:
+            inside.update(u for u in units if at < u < at + 1 + len(chunk.text))
+    units = [u for u in units if u not in inside]
+    bare = answer.replace(",", "")
+    return OracleResult(answer=answer, answers=[answer] + ([bare] if bare != answer and bare.isdigit() else []),
+                        needle_offsets=offsets, anchor=0, context_span=(start, end), unit_offsets=units,
+                        problems=problems)

@@ -202,6 +202,69 @@ def test_a_broken_server_and_an_all_rejecting_run_stop_in_one_line(tmp_path):
     assert not (tmp_path / "down").exists() and not (tmp_path / "refused").exists()
 
 
+def _fact_corpus(folder: Path, seed: int = 11) -> Path:
+    """A files: corpus of plain sentences a reader can check: one large world's facts, three entities a file."""
+    import random
+
+    from lcgen.generators._world import KINDS, build_world, verbalize
+
+    rng = random.Random(seed)
+    world = build_world(rng, people=48, towns=30, companies=20, regions=8)
+    names = [e.name for k in KINDS for e in world.of_kind(k)]
+    rng.shuffle(names)
+    folder.mkdir(parents=True)
+    for i in range(0, len(names), 3):
+        text = " ".join(verbalize(f, rng) for n in names[i:i + 3] for f in world.facts(n))
+        (folder / f"doc{i:03d}.txt").write_text(text + "\n")
+    return folder
+
+
+def _corpus_request(srv: OpenAIServer, corpus: Path, **knobs) -> MakeRequest:
+    return MakeRequest(family=FAMILY, lengths=[3000], seed=7, samples=2, depths=[0.0, 50.0, 100.0],
+                       haystack=f"files:{corpus}", overrides={"documents": "haystack", "distractors": 4,
+                                                              **{"corpus_documents": 12, **knobs}},
+                       llm=f"openai:{srv.url}#test", llm_options={"cache_dir": None, "timeout": 0.3,
+                                                                 "backoff": 0.01})
+
+
+def test_corpus_documents_facts_proposed_by_the_model_checked_and_validated(tmp_path):
+    """--documents haystack: the model proposes each fact with a quote; reworded quotes and malformed replies are
+    counted and dropped, chains link through named answers, and validate checks the recorded claims against the
+    text (a tampered answer is found)."""
+    corpus = _fact_corpus(tmp_path / "corpus")
+    srv = OpenAIServer({})
+    with srv:
+        req = _corpus_request(srv, corpus, hops=3, corpus_documents=30)
+        srv.respond = ScriptedModel({"bad_quote": 0.2, "malformed": 0.1})
+        make(req, tmp_path / "out", workers=1)
+    reports, failed = validate(tmp_path / "out")
+    assert failed == 0, [r.failures for r in reports.values()]
+    rejected = _rejected(tmp_path / "out")
+    assert rejected["quote_verbatim"] > 0 and rejected["malformed"] > 0
+    rows = _rows(tmp_path / "out")
+    assert "chunks of the haystack corpus" in (tmp_path / "out" / "README.md").read_text()
+    row = rows[0]
+    meta = json.loads(row["meta"])
+    claims = meta["claims"]
+    assert len(claims["chunks"]) == 3 and claims["hops"][-1]["answer"] == row["answer"]
+    for k in range(1, 3):
+        assert claims["hops"][k - 1]["answer"] in claims["hops"][k]["question"]
+    row["tokenizer_spec"] = "cl100k_base"
+    assert check_row(row, {})[0] == []
+    last = meta["evidence"][-1]
+    tampered = dict(row, input=row["input"].replace(last, last.replace(row["answer"], "Elsewhere Town")))
+    assert check_row(tampered, {})[0]
+
+
+def test_corpus_documents_need_a_model(tmp_path):
+    corpus = _fact_corpus(tmp_path / "corpus")
+    req = MakeRequest(family=FAMILY, lengths=[3000], depths=[50.0], haystack=f"files:{corpus}",
+                      overrides={"documents": "haystack"})
+    with pytest.raises(LcgenError, match="give --llm"):
+        make(req, tmp_path / "out", workers=1)
+    assert not (tmp_path / "out").exists()
+
+
 def _lcgen(*args: str, env: dict | None = None, **kw) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "lcgen.cli.main", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}, **kw)
