@@ -282,7 +282,7 @@ class Stages:
                 self.tally.count("quote_verbatim")
                 last_failure = "quote_verbatim"
                 continue
-            stated = [f for f, s in doc.facts if s in quote or quote in s]
+            stated = [f for f, s in doc.facts if (s in quote or quote in s) and f.text in quote]
             fact = next((f for f in stated if same_answer(answer, f.text)), None)
             if fact is None:
                 self.tally.count("grounded")

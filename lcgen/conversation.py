@@ -149,7 +149,8 @@ def to_conversation(plan: Plan, chat: Any, rng: random.Random, specials: list[st
     joins = conversation_joins(chat, head_message, tail_message, specials)
     source = TurnSource(plan.filler, joins, rng)
     core, space = joins.split
-    needles = [Needle(source.pair(n.text.strip(), source.text(rng.randint(*REPLY_UNITS))), n.depth, n.order)
+    needles = [Needle(source.pair(n.text.strip(), source.text(rng.randint(*REPLY_UNITS))), n.depth, n.order,
+                      recorded=n.recorded)
                for n in plan.needles]
     conversation = Plan(
         head=joins.first + head_message.strip() + joins.after_first + acknowledgement() + core,

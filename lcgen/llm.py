@@ -15,6 +15,7 @@ import json
 import math
 import os
 import queue
+import re
 import socket
 import tempfile
 import threading
@@ -82,8 +83,8 @@ def _api_key() -> str | None:
 
 
 def _scrub(text: str, key: str | None) -> str:
-    """``text`` on one line, without the key."""
-    text = " ".join(text.split())
+    """``text`` on one line, without the key, nor credentials written into a URL (``http://user:secret@host``)."""
+    text = re.sub(r"(://)[^/\s@'\"]+@", r"\1***@", " ".join(text.split()))
     return text.replace(key, "***") if key else text
 
 
@@ -464,6 +465,8 @@ def parse_llm(spec: str, *, cache_dir: Path | None, concurrency: int = 8, timeou
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
         parts = None
+    if parts is not None and (parts.username or parts.password):
+        raise ParamError("--llm: the URL holds credentials; put the key in LCGEN_LLM_API_KEY or OPENAI_API_KEY")
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
         raise ParamError(_scrub(f"--llm: {url!r} is not an http:// or https:// URL with a host "
                                 "(like http://127.0.0.1:8000/v1)", key))

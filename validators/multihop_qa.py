@@ -29,6 +29,15 @@ from lcgen.oracle import OracleInput, OracleResult
 from lcgen.registry import oracle
 
 
+def _find(text: str, doc: str, start: int, end: int) -> int:
+    """Where a whole document starts in ``text[start:end]`` (after whitespace or the context's opening tag, as a
+    unit stands in a plain prompt or a conversation turn), or -1."""
+    at = text.find(doc, start, end)
+    while at >= 0 and not (at == start or text[at - 1].isspace() or text[at - 1] == ">"):
+        at = text.find(doc, at + 1, end)
+    return at
+
+
 def _named(text: str, name: str) -> bool:
     return re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", text) is not None
 
@@ -84,20 +93,20 @@ def solve(sample: OracleInput) -> OracleResult:
             problems.append(f"the question names {name}, so a hop can be skipped")
     offsets = []
     for e in chain.entities:
-        doc = " " + sw.documents[e].text
-        at = text.find(doc, inner_start, inner_end)
+        doc = sw.documents[e].text
+        at = _find(text, doc, inner_start, inner_end)
         if at < 0:
             problems.append(f"the evidence document of {e} is not in the context whole")
             offsets.append(inner_start)
             continue
-        if text.find(doc, at + 1, inner_end) >= 0:
+        if _find(text, doc, at + 1, inner_end) >= 0:
             problems.append(f"the evidence document of {e} stands twice")
         offsets.append(at)
     inside = set()  # a document is one unit of the context, as the generator placed it
     for doc in sw.documents.values():
-        at = text.find(" " + doc.text, inner_start, inner_end)
+        at = _find(text, doc.text, inner_start, inner_end)
         if at >= 0:
-            inside.update(u for u in units if at < u < at + 1 + len(doc.text))
+            inside.update(u for u in units if at < u < at + len(doc.text))
     units = [u for u in units if u not in inside]
     answers = [answer] + ([answer.replace(",", "")] if re.fullmatch(r"\d{1,3}(?:,\d{3})+", answer) else [])
     return OracleResult(answer=answer, answers=answers, needle_offsets=offsets, anchor=0,
@@ -123,12 +132,12 @@ def _solve_corpus(sample: OracleInput, src: CorpusSource) -> OracleResult:
     problems: list[str] = []
     offsets, spans, answers = [], [], []
     for k, (c, hop) in enumerate(zip(chunks, hops)):
-        doc = " " + pool[c].text
-        at = text.find(doc, inner_start, inner_end)
+        doc = pool[c].text
+        at = _find(text, doc, inner_start, inner_end)
         if at < 0:
             problems.append(f"hop {k + 1}'s chunk is not in the context whole")
             at = inner_start
-        elif text.find(doc, at + 1, inner_end) >= 0:
+        elif _find(text, doc, at + 1, inner_end) >= 0:
             problems.append(f"hop {k + 1}'s chunk stands twice")
         offsets.append(at)
         spans.append((at, at + len(doc)))
@@ -158,9 +167,9 @@ def _solve_corpus(sample: OracleInput, src: CorpusSource) -> OracleResult:
         pos += len(piece)
     inside = set()
     for chunk in pool:
-        at = text.find(" " + chunk.text, inner_start, inner_end)
+        at = _find(text, chunk.text, inner_start, inner_end)
         if at >= 0:
-            inside.update(u for u in units if at < u < at + 1 + len(chunk.text))
+            inside.update(u for u in units if at < u < at + len(chunk.text))
     units = [u for u in units if u not in inside]
     bare = answer.replace(",", "")
     return OracleResult(answer=answer, answers=[answer] + ([bare] if bare != answer and bare.isdigit() else []),

@@ -352,3 +352,11 @@ def test_vllm_round_trip(tmp_path):
     assert replies[0] == replies[2] and not any(r.cached for r in replies) and llm.stats["requests"] == 2
     assert [r.text for r in llm.complete(["Say hi.", "Count to three."])] == [r.text for r in replies[:2]]
     assert llm.stats["cache_hits"] == 2
+
+
+def test_credentials_in_the_url_are_refused_and_never_echoed():
+    for spec in ("openai:http://bob:s3cret@127.0.0.1:9/v1#m", "openai:https://s3cret@example.org/v1#m",
+                 "opneai:http://bob:s3cret@127.0.0.1:9/v1#m"):
+        with pytest.raises(ParamError) as info:
+            parse_llm(spec, cache_dir=None)
+        assert "s3cret" not in str(info.value)

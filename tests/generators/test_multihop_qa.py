@@ -54,6 +54,16 @@ def test_template_questions_are_graph_checked(hops):
             assert row["input"].count(" " + doc) == 1
 
 
+def test_chat_history_records_only_the_evidence(tmp_path):
+    """As conversation turns, distractor documents are turns like the filler: needle_offsets (and depth) hold the
+    evidence alone, as in a plain prompt."""
+    req = MakeRequest(family=FAMILY, lengths=[8000], seed=3, depths=[0.0, 100.0], format="chat-history",
+                      haystack="procedural", overrides={"hops": 3})
+    make(req, tmp_path / "out", workers=1)
+    assert validate(tmp_path / "out")[1] == 0
+    assert all(len(json.loads(r["meta"])["needle_offsets"]) == 3 for r in _rows(tmp_path / "out"))
+
+
 def test_oracle_catches_a_shortcut_a_broken_hop_and_a_false_fact():
     row = make_row(FAMILY, VARIANT, 4000, 50.0, haystack="procedural", hops=3)
     meta = json.loads(row["meta"])
