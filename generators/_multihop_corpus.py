@@ -67,10 +67,10 @@ def mentions(text: str, answer: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", text, re.IGNORECASE) is not None
 
 
-def link(singles: list[tuple[int, Any]], pool: list[Chunk], hops: int) -> list[list[int]]:
+def link(singles: list[tuple[int, Any]], pool: list[Chunk], hops: int) -> tuple[list[list[int]], int]:
     """Chains of ``hops`` accepted single-hop questions (indices into ``singles``), each hop's answer named in the
     next hop's question, every hop from another chunk, the last answer in no other hop's chunk (so it is unique in
-    the evidence) and no hop's answer in its own question."""
+    the evidence) and no hop's answer in its own question; and how many chains the last rule dropped."""
     edges: dict[int, list[int]] = {i: [] for i in range(len(singles))}
     for i, (ci, a) in enumerate(singles):
         if len(a.answer) < 3 or not re.search(r"[A-Za-z]", a.answer):
@@ -79,13 +79,16 @@ def link(singles: list[tuple[int, Any]], pool: list[Chunk], hops: int) -> list[l
             if cj != ci and _named(b.question, a.answer) and not _named(a.question, b.answer):
                 edges[i].append(j)
     paths: list[list[int]] = []
+    dropped = [0]
 
     def walk(path: list[int]) -> None:
         if len(paths) >= MAX_PATHS:
             return
         if len(path) == hops:
             last = singles[path[-1]][1]
-            if not any(mentions(pool[singles[k][0]].text, last.answer) for k in path[:-1]):
+            if any(mentions(pool[singles[k][0]].text, last.answer) for k in path[:-1]):
+                dropped[0] += 1
+            else:
                 paths.append(list(path))
             return
         used = {singles[k][0] for k in path}
@@ -95,7 +98,7 @@ def link(singles: list[tuple[int, Any]], pool: list[Chunk], hops: int) -> list[l
 
     for i in range(len(singles)):
         walk([i])
-    return paths
+    return paths, dropped[0]
 
 
 def lookalike(pool: list[Chunk], avoid: list[int], answer: str, near: int) -> int | None:

@@ -52,6 +52,8 @@ CHECKS: dict[str, str] = {
     "start_named": "the merged question does not name the chain's first entity",
     "shortcut": "the merged question names a bridge entity or the answer, so a hop can be skipped",
     "hops_necessary": "the model still gives the answer with one evidence document dropped",
+    "answer_unique": "corpus documents: the answer is also named in another hop's chunk (a world chain states each "
+                     "hop's fact once, by construction; validate checks the whole context either way)",
     "near_duplicate": f"the question nearly repeats an earlier sample's (word 3-gram Jaccard >= {THRESHOLD})",
 }
 _REFUSAL = re.compile(r"\b(?:i\s*(?:'m|am)\s*sorry|i\s*can(?:'|no)t|i\s*cannot|i\s*won't|as an ai|unable to "
@@ -421,10 +423,11 @@ def _passages(a: Attempt, drop: int | None = None) -> list[str]:
     return sorted(texts, key=lambda t: hashlib.sha256(t.encode("utf-8")).hexdigest())
 
 
-def corpus_attempts(job: Job, singles: list[tuple[int, Single]], rng: Any) -> list[Attempt]:
+def corpus_attempts(job: Job, singles: list[tuple[int, Single]], rng: Any, tally: Tally) -> list[Attempt]:
     """Up to ``--candidates`` chains of the pool's questions with distinct first questions, drawn at random."""
     p = job.params
-    paths = link(singles, job.pool, p.hops)
+    paths, ambiguous = link(singles, job.pool, p.hops)
+    tally.rejected["answer_unique"] += ambiguous
     by_start: dict[int, list[list[int]]] = {}
     for path in paths:
         by_start.setdefault(path[0], []).append(path)
@@ -474,7 +477,7 @@ def run(specs: list[Any], llm: Any, stage: Callable[[str, int], Any], notify: Ca
             found = stages.corpus_single_hop(corpus)
             for job in corpus:
                 chains = random.Random(f"lcgen multihop-qa chains {job.key} {specs[0].seed}")
-                job.candidates = corpus_attempts(job, found[job.key], chains)
+                job.candidates = corpus_attempts(job, found[job.key], chains, tally)
                 if not job.candidates:
                     tally.count("no_chain")
         rounds = max((len(j.candidates) for j in jobs.values()), default=0)
@@ -524,6 +527,10 @@ def run(specs: list[Any], llm: Any, stage: Callable[[str, int], Any], notify: Ca
     if fallback:
         notify(f"{len(fallback)} of {len(order)} samples use lcgen's template question: every LLM candidate was "
                f"rejected (counts in the card)")
+    if llm is not None:  # not in the card: a rerun from the cache makes the same card with no call at all
+        st = llm.stats
+        notify(f"{llm.model}: {st['requests']:,} requests sent ({st['retries']:,} of them retries), "
+               f"{st['cache_hits']:,} replies from the cache")
     identity = llm.identity() if llm is not None else None
     hashes = template_hashes() if llm is not None else {}
     payloads = {spec.id: _payload(jobs[by_spec[spec.id]], identity, hashes) for spec in specs}
@@ -565,7 +572,7 @@ def _payload(job: Job, identity: Any, hashes: dict[str, str]) -> dict[str, Any]:
     if job.source == "template":
         why = "not run: no --llm" if identity is None else "not run: template question (every candidate rejected)"
         checks = {c: why for c in passed}
-        checks["start_named"] = checks["shortcut"] = checks["near_duplicate"] = "passed"
+        checks["start_named"] = checks["shortcut"] = checks["near_duplicate"] = checks["answer_unique"] = "passed"
     else:
         checks = {c: "passed" for c in passed}
         if strictness != "strict":

@@ -76,8 +76,8 @@ GOLDEN_FILES: dict[str, dict[str, str]] = {
         "tokenizers.json": "4e90113248aa40d0f754d9b97ec8c209690449453ce28fbe01e840ecd317f188",
     },
     "multihop-qa": {
-        "rows": "816ac708e5e8a7c98e743db94a40199a17ed83fdb018c3e02962753acf68360b",
-        "README.md": "61cad11f841e9388f79aad523d169e3060ebac94e4cd1f3cda475bba3ad24b0f",
+        "rows": "5c6b88f778d1237aca0b84220b1ad0d17bd53de7f1a41afa4f8ee01daa288c60",
+        "README.md": "bf5349e76e371134388934a5f13919a658a741aaf09de45a53e8e959631c421f",
         "harness/inspect_task.py": "e3d6c348d22bb87e60281a24822936f46291beb379ee7257e7ae322cc22ac3cc",
         "harness/lm_eval/_lcgen_multihop_qa_base.yaml":
             "59698d7a48b38e9d09e872c636f643eb2afce45e2d7c4f0a889e022c2323893a",
