@@ -123,8 +123,8 @@ def recorded_command(family: str, args: list[str]) -> str:
 
 
 def _without_address(value: str) -> str:
-    """``openai:URL#MODEL`` as the card records it, ``openai:URL#MODEL`` with the URL written ``URL``: where a
-    server ran changes no row (the cache and the rows key on the model), and the card is the same on every port."""
+    """``--llm`` as the card records it: ``openai:URL#MODEL`` with the address written as the word URL. Where a
+    server ran changes no row (the cache and the rows key on the model), so the card is the same on every port."""
     backend, _, rest = value.partition(":")
     return f"openai:URL#{rest.rpartition('#')[2]}" if backend == "openai" and "#" in rest else value
 

@@ -349,6 +349,7 @@ def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, 
         first_split=splits[0]["split"],
         run_section=run_section(sizes, spec.name) if sizes else "",
         family_section=family_section,
+        llm_family=spec.prepare is not None,
     )
     return "---\n" + yaml.safe_dump(header, sort_keys=False, allow_unicode=True) + "---\n\n" + body
 

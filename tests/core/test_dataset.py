@@ -77,7 +77,7 @@ GOLDEN_FILES: dict[str, dict[str, str]] = {
     },
     "multihop-qa": {
         "rows": "5c6b88f778d1237aca0b84220b1ad0d17bd53de7f1a41afa4f8ee01daa288c60",
-        "README.md": "bf5349e76e371134388934a5f13919a658a741aaf09de45a53e8e959631c421f",
+        "README.md": "fd06071b136a73825d4833a2ca4bd52dde4159af1244cef866b444e099820d04",
         "harness/inspect_task.py": "e3d6c348d22bb87e60281a24822936f46291beb379ee7257e7ae322cc22ac3cc",
         "harness/lm_eval/_lcgen_multihop_qa_base.yaml":
             "59698d7a48b38e9d09e872c636f643eb2afce45e2d7c4f0a889e022c2323893a",
