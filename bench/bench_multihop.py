@@ -37,7 +37,7 @@ def main() -> None:
     args = ap.parse_args()
     tok = get_tokenizer("cl100k_base")
     print(f"multihop-qa, --hops {args.hops}, {args.samples} samples per length, cl100k_base, scripted loopback model")
-    print("| --len | build s/sample | encode s | ratio | stage s/sample (cold) | calls/sample | stage s (warm) "
+    print("| --len | build s/sample | encode s | ratio | stage s/sample (cold) | calls/sample | stage s/sample (warm) "
           "| calls (warm) | validate s/sample |")
     print("|---|---|---|---|---|---|---|---|---|")
     for length in parse_lengths(args.len):
@@ -70,7 +70,7 @@ def main() -> None:
             val = (time.perf_counter() - start) / args.samples
         b, e = statistics.median(builds), statistics.median(encodes)
         print(f"| {length_label(length)} | {b:.3f} | {e:.3f} | {b / e:.1f} | {cold_s / args.samples:.3f} | "
-              f"{cold_calls / args.samples:.1f} | {warm_s:.3f} | {warm_calls} | {val:.3f} |")
+              f"{cold_calls / args.samples:.1f} | {warm_s / args.samples:.3f} | {warm_calls} | {val:.3f} |")
 
 
 if __name__ == "__main__":

@@ -58,7 +58,8 @@ def corpus_pool(haystack: Haystack, rng: random.Random, documents: int) -> list[
     return pool
 
 
-def _named(text: str, name: str) -> bool:
+def names(text: str, name: str) -> bool:
+    """``name`` appears in ``text`` as a whole name (world names are unique and none is part of another)."""
     return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
 
 
@@ -76,7 +77,7 @@ def link(singles: list[tuple[int, Any]], pool: list[Chunk], hops: int) -> tuple[
         if len(a.answer) < 3 or not re.search(r"[A-Za-z]", a.answer):
             continue  # a bare number or a short word is no entity to link through
         for j, (cj, b) in enumerate(singles):
-            if cj != ci and _named(b.question, a.answer) and not _named(a.question, b.answer):
+            if cj != ci and names(b.question, a.answer) and not names(a.question, b.answer):
                 edges[i].append(j)
     paths: list[list[int]] = []
     dropped = [0]
@@ -109,4 +110,4 @@ def lookalike(pool: list[Chunk], avoid: list[int], answer: str, near: int) -> in
     return rest[0] if rest else None
 
 
-__all__ = ["Chunk", "CorpusSource", "corpus_pool", "link", "lookalike", "mentions"]
+__all__ = ["Chunk", "CorpusSource", "corpus_pool", "link", "lookalike", "mentions", "names"]

@@ -33,8 +33,8 @@ from lcgen.errors import LcgenError
 from lcgen.render import environment, render
 from lcgen.similarity import THRESHOLD, NearDuplicates
 
-from ._multihop_corpus import Chunk, link, lookalike
-from ._multihop_world import Chain, SampleWorld, describe, template_question
+from ._multihop_corpus import Chunk, link, lookalike, names
+from ._multihop_world import Chain, SampleWorld, template_question
 
 LLM_TEMPLATES = ("single_hop", "merge", "answer", "closed_book")
 
@@ -204,11 +204,6 @@ def answer_of(reply: str) -> str:
     if isinstance(value, dict) and isinstance(value.get("answer"), (str, int, float)):
         return str(value["answer"])
     return reply.strip()
-
-
-def names(text: str, name: str) -> bool:
-    """``name`` appears in ``text`` as a whole name (world names are unique and none is part of another)."""
-    return re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", text) is not None
 
 
 # ----------------------------------------------------------------------------------------------- the stages
@@ -553,6 +548,15 @@ def _labelled(stage: Callable[[str, int], Any], label: str) -> Callable[[str, in
     return lambda name, total: stage(f"{name} ({label})", total)
 
 
+def lone_payload(params: Any, world: SampleWorld) -> dict[str, Any]:
+    """The payload of a sample built on its own, without the run-wide stage: what a run without ``--llm`` gives a
+    dataset of one sample."""
+    job = Job("lone", params, world=world,
+              candidates=[world_attempt(world, c, i) for i, c in enumerate(world.candidates)])
+    job.chosen, job.source = _template_attempt(job, NearDuplicates()), "template"
+    return _payload(job, None, {})
+
+
 def _template_attempt(job: Job, seen: NearDuplicates) -> Attempt:
     """The first candidate whose template question is not a near-copy of one already kept."""
     for a in job.candidates:
@@ -603,4 +607,4 @@ def _sample_key(spec: Any) -> str:
     return f"{spec.family}/{spec.variant}/{spec.label}/d{spec.depth:g}/{spec.index}"
 
 
-__all__ = ["CHECKS", "GenerationError", "describe", "run", "same_answer", "template_hashes", "world_attempt"]
+__all__ = ["CHECKS", "GenerationError", "lone_payload", "run", "same_answer", "template_hashes", "world_attempt"]

@@ -18,7 +18,7 @@ import networkx as nx
 
 from lcgen.frames import frame_lines, render_frame
 
-from ._world import KINDS, RELATIONS, Fact, World, build_world, verbalize
+from ._world import KINDS, Fact, World, build_world, verbalize
 
 TEMPLATES = "multihop_qa"
 
@@ -163,15 +163,5 @@ def template_question(chain: Chain) -> str:
     return render_frame(_frame("questions", chain.hops[-1].relation), subject=describe(chain, len(chain.hops) - 1))
 
 
-def single_question(hop: Hop) -> str:
-    """One hop as a question about its subject by name."""
-    return render_frame(_frame("questions", hop.relation), subject=hop.subject)
-
-
-def entity_relations() -> list[str]:
-    """Relations whose value is an entity: the ones a chain can continue through."""
-    return [r.id for r in RELATIONS.values() if r.entity_valued]
-
-
-__all__ = ["Chain", "Document", "Hop", "SampleWorld", "all_chains", "describe", "entity_relations", "knowledge_graph",
-           "sample_world", "single_question", "template_question"]
+__all__ = ["Chain", "Document", "Hop", "SampleWorld", "all_chains", "describe", "knowledge_graph", "sample_world",
+           "template_question"]

@@ -27,7 +27,7 @@ from lcgen.validators.metrics import multihop_qa as multihop_metric
 
 from . import _multihop_stages as stages
 from ._multihop_corpus import CorpusSource, corpus_pool, mentions
-from ._multihop_world import SampleWorld, sample_world, template_question
+from ._multihop_world import SampleWorld, sample_world
 from .qa import looks_like_a_fact
 
 
@@ -126,10 +126,8 @@ def multihop_qa(p: MultihopParams, variant: str, depth: float, rng: random.Rando
     sw = sample_world(rng, p.hops, p.candidates)
     if not sw.candidates:
         raise ParamError(f"--hops: the world holds no chain of {p.hops} hops")
-    if prepared is None:  # a sample built on its own, without the run-wide stage: lcgen's question, first chain
-        prepared = {"question": template_question(sw.candidates[0]), "candidate": 0, "question_source": "template",
-                    "single_hop_questions": [], "merge_steps": [], "llm": None, "prompt_templates": {},
-                    "checks": {}, "rejected_candidates": {}}
+    if prepared is None:  # a sample built on its own, without the run-wide stage: as a run without --llm
+        prepared = stages.lone_payload(p, sw)
     chain = sw.candidates[prepared["candidate"]]
     evidence = chain.entities
     others = _distractors(sw, evidence, p, rng)

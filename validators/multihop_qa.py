@@ -19,6 +19,7 @@ answer appears nowhere in the context outside its own chunk. The answer it retur
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from lcgen.generators._multihop_corpus import CorpusSource
@@ -30,16 +31,57 @@ from lcgen.registry import oracle
 
 
 def _find(text: str, doc: str, start: int, end: int) -> int:
-    """Where a whole document starts in ``text[start:end]`` (after whitespace or the context's opening tag, as a
-    unit stands in a plain prompt or a conversation turn), or -1."""
+    """Where a whole document starts in ``text[start:end]`` (after whitespace, as a unit stands in a plain prompt
+    or a conversation turn), or -1."""
     at = text.find(doc, start, end)
-    while at >= 0 and not (at == start or text[at - 1].isspace() or text[at - 1] == ">"):
+    while at >= 0 and not text[at - 1].isspace():
         at = text.find(doc, at + 1, end)
     return at
 
 
 def _named(text: str, name: str) -> bool:
     return re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", text) is not None
+
+
+def _context(text: str) -> tuple[int, int, int, int]:
+    """The ``<documents>`` element: its span, and its inside."""
+    start = text.index("<documents>")
+    end = text.rindex("</documents>") + len("</documents>")
+    return start, end, start + len("<documents>"), end - len("</documents>")
+
+
+def _place(text: str, doc: str, lo: int, hi: int) -> tuple[int, str]:
+    """Where an evidence document stands, and what is wrong with it ("" when it stands once, whole)."""
+    at = _find(text, doc, lo, hi)
+    if at < 0:
+        return lo, "is not in the context whole"
+    return at, "stands twice" if _find(text, doc, at + 1, hi) >= 0 else ""
+
+
+def _sentences(text: str, lo: int, hi: int) -> list[tuple[int, str]]:
+    """The context's sentences and where each starts."""
+    out, pos = [], lo
+    for piece in split_sentences(text[lo:hi]):
+        out.append((pos, piece))
+        pos += len(piece)
+    return out
+
+
+def _document_units(text: str, lo: int, hi: int, units: list[int], docs: list[str]) -> list[int]:
+    """The sentence starts ``units``, less those inside a document: a document is one unit, as the generator
+    placed it."""
+    inside: set[int] = set()
+    for doc in docs:
+        at = _find(text, doc, lo, hi)
+        if at >= 0:
+            inside.update(units[bisect.bisect_right(units, at):bisect.bisect_left(units, at + len(doc))])
+    return [u for u in units if u not in inside]
+
+
+def _answers(answer: str) -> list[str]:
+    """The answer, and a count without its thousands separators."""
+    bare = answer.replace(",", "")
+    return [answer] + ([bare] if bare != answer and bare.isdigit() else [])
 
 
 @oracle("multihop-qa")
@@ -50,17 +92,16 @@ def solve(sample: OracleInput) -> OracleResult:
     if not isinstance(sw, SampleWorld):
         raise ValueError("no knowledge graph to check against (the sample's seed and parameters are unreadable)")
     text = sample.input
-    start = text.index("<documents>")
-    end = text.rindex("</documents>") + len("</documents>")
-    inner_start, inner_end = start + len("<documents>"), end - len("</documents>")
+    start, end, inner_start, inner_end = _context(text)
     problems: list[str] = []
     world = sw.world
     stated: dict[tuple[str, str], list[tuple[int, str]]] = {}
-    units, pos = [], inner_start
-    for piece in split_sentences(text[inner_start:inner_end]):
-        units.append(pos)
+    # A fact about the world names one of its entities: sentences that name none are not read (most of a long one).
+    entity = re.compile("|".join(re.escape(n) for n in sorted(sw.documents, key=len, reverse=True)))
+    sentences = _sentences(text, inner_start, inner_end)
+    for pos, piece in sentences:
         sentence = piece.strip()
-        for rel, rx in fact_patterns():
+        for rel, rx in fact_patterns() if entity.search(sentence) else ():
             m = rx.fullmatch(sentence)
             if m is None:
                 continue
@@ -74,7 +115,6 @@ def solve(sample: OracleInput) -> OracleResult:
             stated.setdefault((subject, rel), []).append((pos, value))
             if value != true:
                 problems.append(f"the context says the {rel} of {subject} is {value}; the graph says {true}")
-        pos += len(piece)
     asked = [c for c in sw.candidates if _named(sample.question, c.start)]
     if len(asked) != 1:
         raise ValueError(f"the question names {len(asked)} of the sample's candidate first entities (one must)")
@@ -93,23 +133,13 @@ def solve(sample: OracleInput) -> OracleResult:
             problems.append(f"the question names {name}, so a hop can be skipped")
     offsets = []
     for e in chain.entities:
-        doc = sw.documents[e].text
-        at = _find(text, doc, inner_start, inner_end)
-        if at < 0:
-            problems.append(f"the evidence document of {e} is not in the context whole")
-            offsets.append(inner_start)
-            continue
-        if _find(text, doc, at + 1, inner_end) >= 0:
-            problems.append(f"the evidence document of {e} stands twice")
+        at, wrong = _place(text, sw.documents[e].text, inner_start, inner_end)
+        if wrong:
+            problems.append(f"the evidence document of {e} {wrong}")
         offsets.append(at)
-    inside = set()  # a document is one unit of the context, as the generator placed it
-    for doc in sw.documents.values():
-        at = _find(text, doc.text, inner_start, inner_end)
-        if at >= 0:
-            inside.update(u for u in units if at < u < at + len(doc.text))
-    units = [u for u in units if u not in inside]
-    answers = [answer] + ([answer.replace(",", "")] if re.fullmatch(r"\d{1,3}(?:,\d{3})+", answer) else [])
-    return OracleResult(answer=answer, answers=answers, needle_offsets=offsets, anchor=0,
+    units = _document_units(text, inner_start, inner_end, [p for p, _ in sentences],
+                            [d.text for d in sw.documents.values()])
+    return OracleResult(answer=answer, answers=_answers(answer), needle_offsets=offsets, anchor=0,
                         context_span=(start, end), unit_offsets=units, problems=problems)
 
 
@@ -120,9 +150,7 @@ def _span(answer: str, text: str) -> str:
 
 def _solve_corpus(sample: OracleInput, src: CorpusSource) -> OracleResult:
     text = sample.input
-    start = text.index("<documents>")
-    end = text.rindex("</documents>") + len("</documents>")
-    inner_start, inner_end = start + len("<documents>"), end - len("</documents>")
+    start, end, inner_start, inner_end = _context(text)
     claims = src.claims
     if not isinstance(claims, dict) or not isinstance(claims.get("hops"), list) or not claims["hops"]:
         raise ValueError("no recorded chain (meta.claims) to check the corpus sample against")
@@ -133,12 +161,9 @@ def _solve_corpus(sample: OracleInput, src: CorpusSource) -> OracleResult:
     offsets, spans, answers = [], [], []
     for k, (c, hop) in enumerate(zip(chunks, hops)):
         doc = pool[c].text
-        at = _find(text, doc, inner_start, inner_end)
-        if at < 0:
-            problems.append(f"hop {k + 1}'s chunk is not in the context whole")
-            at = inner_start
-        elif _find(text, doc, at + 1, inner_end) >= 0:
-            problems.append(f"hop {k + 1}'s chunk stands twice")
+        at, wrong = _place(text, doc, inner_start, inner_end)
+        if wrong:
+            problems.append(f"hop {k + 1}'s chunk {wrong}")
         offsets.append(at)
         spans.append((at, at + len(doc)))
         quote = hop["evidence"]
@@ -161,17 +186,7 @@ def _solve_corpus(sample: OracleInput, src: CorpusSource) -> OracleResult:
                                               re.IGNORECASE) if not last[0] <= inner_start + m.start() < last[1]]
     if outside:
         problems.append(f"the answer {answer!r} appears {len(outside)} time(s) outside its evidence chunk")
-    units, pos = [], inner_start
-    for piece in split_sentences(text[inner_start:inner_end]):
-        units.append(pos)
-        pos += len(piece)
-    inside = set()
-    for chunk in pool:
-        at = _find(text, chunk.text, inner_start, inner_end)
-        if at >= 0:
-            inside.update(u for u in units if at < u < at + len(chunk.text))
-    units = [u for u in units if u not in inside]
-    bare = answer.replace(",", "")
-    return OracleResult(answer=answer, answers=[answer] + ([bare] if bare != answer and bare.isdigit() else []),
-                        needle_offsets=offsets, anchor=0, context_span=(start, end), unit_offsets=units,
-                        problems=problems)
+    units = _document_units(text, inner_start, inner_end, [p for p, _ in _sentences(text, inner_start, inner_end)],
+                            [chunk.text for chunk in pool])
+    return OracleResult(answer=answer, answers=_answers(answer), needle_offsets=offsets, anchor=0,
+                        context_span=(start, end), unit_offsets=units, problems=problems)
