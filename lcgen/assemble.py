@@ -120,6 +120,11 @@ def assemble(tok: Tokenizer, target: int | None, plan: Plan) -> Assembled:
             f"--len: {target:,} tokens is too short for this sample; its prompt and needles alone take "
             f"{target - budget:,} tokens"
         )
+    if plan.filler is None and budget and not unbounded:  # a family that sized its whole context itself
+        raise ParamError(
+            f"--len: {target:,} tokens cannot be hit exactly with --tokenizer {tok.name}: the context's parts count "
+            f"{budget:+,} tokens differently alone than in the prompt"
+        )
     units, counts, reserve = _fill(tok, plan.filler, budget, target) if not unbounded else ([], [], 0)
     shortfall = budget - sum(counts)
     tokenizations = 0

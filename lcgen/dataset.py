@@ -125,6 +125,10 @@ class DatasetWriter:
         # The sizes the card's commands and the task files need, from the rows as they went by (not read back).
         sizes = [SplitSizes(config, split, st["n"], st["answer_bytes"], st["input_bytes"])
                  for (config, split), st in self.stats.items()]
+        if self.req.spec().lm_eval_tasks is not None:  # tasks by length: the card names them too
+            from .harness import with_length_facts
+
+            sizes = [with_length_facts(self.folder, s) for s in sizes]
         (self.folder / TOKENIZERS_FILE).write_text(tokenizers_manifest(self.req), encoding="utf-8")
         card = render_card(self.req, self.stats, sizes, self.card_section)
         (self.folder / "README.md").write_text(card, encoding="utf-8")

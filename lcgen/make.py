@@ -125,7 +125,8 @@ class MakeRequest:
             raise ParamError(f"--len: {spec.name} needs at least one length")
         if self.haystack is not None and not spec.uses_haystack:
             raise ParamError(f"--haystack: {spec.name} makes its own context and takes no haystack")
-        if self.allow_repeat and not (spec.uses_haystack and spec.turns):
+        takes_repeat = spec.turns or "allow_repeat" in inspect.signature(spec.plan).parameters
+        if self.allow_repeat and not (spec.uses_haystack and takes_repeat):
             raise ParamError(f"--allow-repeat: {spec.name} makes its own context and takes no haystack")
         if spec.depth_of is None and self.depth_list() != [0.0]:
             raise ParamError(f"--depths: {spec.name} places nothing at a depth and takes no --depths")
@@ -201,7 +202,7 @@ class MakeRequest:
             for tok in toks:
                 config = f"{variant}__{tok.slug}" if several else None
                 for length in self.lengths or [None]:
-                    for depth in self.depth_list():
+                    for depth in self.depth_list() if spec.has_depth(variant) else [0.0]:
                         for index in range(self.samples):
                             out.append(SampleSpec(
                                 self.family, variant, length, float(depth), index, self.seed, tok.load, params,
@@ -281,6 +282,8 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
     declared = inspect.signature(fam.plan).parameters
     if "length" in declared:
         extra["length"] = spec.prompt_target  # e.g. filler only when a length is asked for, or a density of it
+    if "allow_repeat" in declared:
+        extra["allow_repeat"] = spec.allow_repeat  # a family that repeats a corpus of its own (ruler's QA pools)
     if "prepared" in declared:
         extra["prepared"] = spec.prepared
     if "tokenizer" in declared:
@@ -327,7 +330,7 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
         "target_length": spec.prompt_target or 0,
         "tokenizer": tok.name,
         "tokenizer_hash": tok.vocab_hash,
-        "depth": [round(d, 6) for d in built.depths] if fam.depth_of else [],
+        "depth": [round(d, 6) for d in built.depths] if fam.has_depth(spec.variant) else [],
         "target_depth": spec.depth,
         "seed": spec.seed,
         "meta": json.dumps(meta, sort_keys=True, separators=(",", ":")),

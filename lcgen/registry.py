@@ -95,6 +95,12 @@ class FamilySpec:
     turns: bool = True  # a haystack family whose filler can become conversation turns (--format chat-history)
     prepare: Callable[[Any], Any] | None = None  # set: a run-wide stage in the parent before any sample (an LLM's)
     distinct_questions: bool = False  # validate refuses near-duplicate questions across the dataset
+    depthless: tuple[str, ...] = ()  # variants that place nothing at a depth (one sample per length; depth [])
+    lm_eval_tasks: dict[str, str] | None = None  # variant -> the task name another harness group uses for it
+
+    def has_depth(self, variant: str) -> bool:
+        """Whether a sample of ``variant`` places something at a depth."""
+        return self.depth_of is not None and variant not in self.depthless
 
     @property
     def metric_description(self) -> str:
@@ -139,6 +145,8 @@ def family(
     turns: bool = True,
     prepare: Callable[[Any], Any] | None = None,
     distinct_questions: bool = False,
+    depthless: tuple[str, ...] = (),
+    lm_eval_tasks: dict[str, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a planning function as family ``name``; the function itself is returned unchanged.
 
@@ -154,7 +162,10 @@ def family(
     chat-history``. ``prepare(PrepareContext) -> Prepared`` runs once in the parent before any sample is built
     (where an LLM writes questions: batched, cached, bounded), and each sample's ``plan`` gets its payload as
     ``prepared=``; such a family takes ``--llm``. ``distinct_questions`` makes ``lcgen validate`` refuse
-    near-duplicate questions across the dataset (``lcgen.similarity``).
+    near-duplicate questions across the dataset (``lcgen.similarity``). ``depthless`` names variants with no
+    depth (one sample per length, whatever ``--depths`` says). ``lm_eval_tasks`` maps each variant to the name an
+    existing lm-eval group gives it: the dataset then ships ``lcgen_<name>`` tasks, one per variant over all its
+    lengths with one metric per length (what lm-eval's ``ruler`` group reports), grouped as ``lcgen_<family>``.
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -181,6 +192,8 @@ def family(
             turns=turns,
             prepare=prepare,
             distinct_questions=distinct_questions,
+            depthless=depthless,
+            lm_eval_tasks=lm_eval_tasks,
         )
         families.add(name, spec)
         return fn

@@ -162,7 +162,7 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any],
     first, last = index.token_at(got.context_span[0]), index.token_at(got.context_span[1])
     if meta is not None:
         problems.extend(_meta_against_oracle(meta, got, row["input"], last - first))
-    if row["task"] in families and families.get(row["task"]).depth_of is None:
+    if row["task"] in families and not families.get(row["task"]).has_depth(row["variant"]):
         if row["depth"] or row["target_depth"]:
             problems.append("the family places nothing at a depth, yet `depth` or `target_depth` is set")
         return problems, 0.0

@@ -28,7 +28,8 @@ LCGEN = [sys.executable, "-c", "from lcgen.cli.main import main; main()"]
 
 def _row(family: str, variant: str, seed: int, length: int = 6000) -> dict:
     haystack = "procedural" if families.get(family).uses_haystack else None
-    return make_row(family, variant, length, 40.0 if families.get(family).depth_of else 0.0, 0, seed, haystack)
+    return make_row(family, variant, length, 40.0 if families.get(family).has_depth(variant) else 0.0, 0, seed,
+                    haystack)
 
 
 @pytest.mark.parametrize("family, variant", CASES)

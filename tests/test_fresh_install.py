@@ -91,6 +91,11 @@ def test_every_command_after_the_readme_install(fresh):
          "single_needle,threads", "--depths", "0,100", "--out", "ds")
     assert "all 8 samples passed" in _run(fresh, "lcgen", "validate", "ds").stdout
 
+    # ruler reads wonderwords' lists and templates/ruler/qa/*/ three folders down: both must come with the install.
+    _run(fresh, "lcgen", "make", "ruler", "--len", "2k", "--seed", "7", "--variants", "niah_single_1,cwe,qa_2",
+         "--depths", "50", "--out", "rl")
+    assert "all 3 samples passed" in _run(fresh, "lcgen", "validate", "rl").stdout
+
     rows = [r for f in sorted((base / "ds" / "data").rglob("*.parquet"))
             for r in pq.read_table(f, columns=["id", "answer"]).to_pylist()]
     predictions = base / "pred.jsonl"
