@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 import string
 from dataclasses import dataclass
 from itertools import accumulate
@@ -20,11 +21,15 @@ from typing import Any
 from lcgen.assemble import CONTEXT_SLOT, Needle, Plan, SamplePlan, split_prompt
 from lcgen.errors import ParamError
 from lcgen.render import render
+from lcgen.assemble import counts_after
 
 from ._ruler_text import MAX_DRAWS, common_word_pool, invented_words
 
 SHORT = 4096  # below this many tokens RULER's cwe uses 6 / 1 occurrences and a smaller example
 NOISE = "..."  # fwe's rank-1 word
+# The context's close: a space before the question's line, so the text after the context starts with a space as
+# every piece does (a SentencePiece tokenizer counts a piece that starts a text without one a "▁" more).
+CLOSE = " "
 _RETRIES = 64  # fewer rare words tried when the last tokens cannot be closed
 
 
@@ -53,7 +58,7 @@ class _Counts:
     def upto(self, tok: Any, m: int) -> None:
         if m > len(self.counts):
             start = len(self.counts) + 1
-            new = tok.counts([_number(i) for i in range(start, max(m, 2 * len(self.counts)) + 1)])
+            new = counts_after(tok, [_number(i) for i in range(start, max(m, 2 * len(self.counts)) + 1)], " mock")
             self.counts.extend(new)
             self.cum = [0, *accumulate(self.counts)]
 
@@ -64,11 +69,20 @@ def _number_counts(name: str) -> _Counts:
 
 
 def _number(i: int) -> str:
-    return "1." if i == 1 else f" {i}."
+    """Item i's number; every item starts with a space, as a word does, so no tokenizer counts the first apart."""
+    return f" {i}."
 
 
 def numbered(words: list[str]) -> str:
     return "".join(f"{_number(i)} {w}" for i, w in enumerate(words, start=1))
+
+
+@functools.lru_cache(maxsize=8)
+def _prompt_words(num_cw: int) -> frozenset[str]:
+    """Every word of cwe's instruction, question and answer prefix, lower-cased."""
+    text = " ".join([render("ruler/cwe_prompt.j2", examples=[], context="", question=""),
+                     render("ruler/cwe_question.j2", count=num_cw), render("ruler/cwe_prefix.j2", count=num_cw)])
+    return frozenset(re.findall(r"[a-z]+", text.lower()))
 
 
 def _example(rng: random.Random, words: list[str], k: int, fc: int, fu: int, num_cw: int) -> str:
@@ -79,14 +93,14 @@ def _example(rng: random.Random, words: list[str], k: int, fc: int, fu: int, num
     question = render("ruler/cwe_question.j2", count=num_cw).rstrip("\n")
     body = render("ruler/cwe_prompt.j2", examples=[], context=numbered(items), question=question).rstrip("\n")
     prefix = render("ruler/cwe_prefix.j2", count=num_cw).rstrip("\n")
-    return body + prefix + " " + numbered(common)
+    return body + prefix + numbered(common)
 
 
 def cwe(p: Any, rng: random.Random, length: int, tok: Any) -> SamplePlan:
     from lcgen.sizing import frame
 
     fc, fu = frequencies(p, length)
-    pool = list(common_word_pool())
+    pool = [w for w in common_word_pool() if w not in _prompt_words(p.num_cw)]  # no answer word in the question
     rng.shuffle(pool)
     short = length < SHORT
     k_example = 20 if short else 40
@@ -95,7 +109,7 @@ def cwe(p: Any, rng: random.Random, length: int, tok: Any) -> SamplePlan:
     question = render("ruler/cwe_question.j2", count=p.num_cw).rstrip("\n")
     prompt = render("ruler/cwe_prompt.j2", examples=[example], context=CONTEXT_SLOT, question=question)
     head, tail = split_prompt(prompt.rstrip("\n"))
-    fr = frame(tok, length, head, tail, "", "", unit="1. mock 2. mock")
+    fr = frame(tok, length, head, tail, "", CLOSE, unit=" 1. mock 2. mock")
     taken = set(common_word_pool())
     words = _cwe_words(fr, tok, rng, pool, taken, p.num_cw, fc, fu)
     common = words.common
@@ -107,13 +121,13 @@ def cwe(p: Any, rng: random.Random, length: int, tok: Any) -> SamplePlan:
         first.setdefault(w, i)
     common = sorted(common, key=first.__getitem__)  # the answer lists them in order of first occurrence
     text = numbered(items)
-    plan = Plan(head=head, tail=tail, ctx_open="", ctx_close="", needles=[Needle(text, 0.0, recorded=False)],
-                filler=None)
+    plan = Plan(head=head, tail=tail, ctx_open="", ctx_close=CLOSE, needles=[Needle(text, 0.0, recorded=False)],
+                filler=None, in_context=True)
     meta = {"answer_prefix": render("ruler/cwe_prefix.j2", count=p.num_cw).rstrip("\n"), "freq_cw": fc,
             "freq_ucw": fu, "words": len(common) + len(words.rare), "items": len(items),
             "invented_words": words.invented, "type_haystack": "word list", "respelled": words.swaps,
             "extra_occurrences": len(words.extra), "fewer_occurrences": len(words.fewer)}
-    answer = numbered(common)
+    answer = numbered(common).lstrip()
     return SamplePlan(plan=plan, question=question, answer=answer, answers=list(common), meta=meta)
 
 
@@ -151,7 +165,7 @@ def _cwe_words(fr: Any, tok: Any, rng: random.Random, pool: list[str], taken: se
             invented += len(made)
             fresh = fresh + made
         words.extend(fresh)
-        wt.extend(tok.counts([" " + w for w in fresh]))
+        wt.extend(counts_after(tok, [" " + w for w in fresh], " 1."))
 
     per_item = 4.0
     more(num_cw + max(64, int(room / (fu * per_item) * 1.1)))
@@ -275,10 +289,44 @@ def _zeta(alpha: float) -> float:
 def _coded(rng: random.Random, letters: int, taken: set[str]) -> str:
     for _ in range(MAX_DRAWS):
         w = "".join(rng.choices(string.ascii_lowercase, k=letters))
-        if w not in taken:
+        if w not in taken and w not in _fwe_prompt_words():
             taken.add(w)
             return w
     raise ParamError(f"--coded-wordlen: no fresh {letters}-letter word found in {MAX_DRAWS:,} draws")
+
+
+def _close_fwe(left: int, wt: list[int], counts: list[int], rng: random.Random, letters: int, taken: set[str],
+               tok: Any) -> tuple[int | None, list[Any]]:
+    """How many more "..." and which at most two other changes take ``left`` tokens exactly: a fresh coded word
+    once (its text) or one more occurrence of a rare word far behind the answer's third (its rank index). (None,
+    []) when nothing small does."""
+    noise_t = wt[0]
+    fresh = [_coded(rng, letters, taken) for _ in range(64)]
+    options: dict[int, list[Any]] = {}
+    for w, t in zip(fresh, counts_after(tok, [" " + w for w in fresh], " mock")):
+        options.setdefault(t, []).append(w)
+    for k in range(4, len(counts)):
+        if 0 < counts[k] <= counts[3] - 3:  # one more still leaves the third answer word two ahead
+            options.setdefault(wt[k], []).append(k)
+    sizes = sorted(options)
+    for used in (0, 1, 2):
+        for a in sizes if used else [0]:
+            for b in (sizes if used == 2 else [0]):
+                if used == 2 and (b < a or (a == b and len(options[a]) < 2)):
+                    continue
+                rest = left - a - b
+                if rest >= 0 and rest % noise_t == 0:
+                    picked = ([options[a][0]] if used else []) + ([options[b][1 if a == b else 0]] if used == 2
+                                                                   else [])
+                    return rest // noise_t, picked
+    return None, []
+
+
+@functools.lru_cache(maxsize=1)
+def _fwe_prompt_words() -> frozenset[str]:
+    text = " ".join([render("ruler/fwe_prompt.j2", context="", question=""), render("ruler/fwe_question.j2"),
+                     render("ruler/fwe_prefix.j2")])
+    return frozenset(re.findall(r"[a-z]+", text.lower()))
 
 
 def fwe(p: Any, rng: random.Random, length: int, tok: Any) -> SamplePlan:
@@ -286,12 +334,12 @@ def fwe(p: Any, rng: random.Random, length: int, tok: Any) -> SamplePlan:
 
     question = render("ruler/fwe_question.j2").rstrip("\n")
     head, tail = split_prompt(render("ruler/fwe_prompt.j2", context=CONTEXT_SLOT, question=question).rstrip("\n"))
-    fr = frame(tok, length, head, tail, "", "", unit=" mock mock")
+    fr = frame(tok, length, head, tail, "", CLOSE, unit=" mock mock")
     room = fr.room
     taken: set[str] = set()
     vocab_size = max(16, room // 50)  # RULER's default vocabulary size
     vocab = [NOISE] + [_coded(rng, p.coded_wordlen, taken) for _ in range(vocab_size - 1)]
-    wt = tok.counts([" " + w for w in vocab])
+    wt = counts_after(tok, [" " + w for w in vocab], " mock")
     # Tokens are monotone in the number of words: find the largest count whose text fits.
     def tokens(n: int) -> int:
         return sum(c * t for c, t in zip(zipf_counts(n, vocab_size, p.alpha), wt))
@@ -302,27 +350,14 @@ def fwe(p: Any, rng: random.Random, length: int, tok: Any) -> SamplePlan:
         raise ParamError(f"--len: {fr.target:,} tokens is too short for fwe: the three most frequent coded words "
                          "would not be distinct in count")
     left = room - tokens(n)
-    noise_t = wt[0]
-    more_noise, rest = divmod(left, noise_t)
-    extra: list[str] = []
-    if rest:
-        found = None
-        for give_back in range(0, 3):
-            want = rest + give_back * noise_t
-            if give_back > more_noise:
-                break
-            for _ in range(MAX_DRAWS):
-                w = _coded(rng, p.coded_wordlen, taken)
-                if tok.count(" " + w) == want:
-                    found = (w, give_back)
-                    break
-            if found:
-                break
-        if found is None:
-            raise ParamError(f"--len: {fr.target:,} tokens cannot be hit exactly with --tokenizer {tok.name}: no coded "
-                             f"word takes the last {rest} tokens")
-        extra = [found[0]]
-        more_noise -= found[1]
+    more_noise, extra = _close_fwe(left, wt, counts, rng, p.coded_wordlen, taken, tok)
+    if more_noise is None:
+        raise ParamError(f"--len: {fr.target:,} tokens cannot be hit exactly with --tokenizer {tok.name}: no mix of "
+                         f"noise, fresh coded words and rare-word occurrences takes the last {left} tokens")
+    for k in extra:
+        if isinstance(k, int):
+            counts[k] += 1
+    extra = [w for w in extra if isinstance(w, str)]
     counts[0] += more_noise
     items = [w for w, c in zip(vocab, counts) for _ in range(c)] + extra
     rng.shuffle(items)
@@ -330,8 +365,8 @@ def fwe(p: Any, rng: random.Random, length: int, tok: Any) -> SamplePlan:
         last = max(i for i, w in enumerate(items) if w != NOISE)
         items[last], items[-1] = items[-1], items[last]
     text = "".join(" " + w for w in items)
-    plan = Plan(head=head, tail=tail, ctx_open="", ctx_close="", needles=[Needle(text, 0.0, recorded=False)],
-                filler=None)
+    plan = Plan(head=head, tail=tail, ctx_open="", ctx_close=CLOSE, needles=[Needle(text, 0.0, recorded=False)],
+                filler=None, in_context=True)
     answers = vocab[1:4]
     meta = {"answer_prefix": render("ruler/fwe_prefix.j2").rstrip("\n"), "words": len(items),
             "counts": counts[:6], "vocab_size": vocab_size,

@@ -22,6 +22,7 @@ from lcgen.assemble import CONTEXT_SLOT, Needle, Plan, SamplePlan, split_prompt
 from lcgen.errors import ParamError
 from lcgen.frames import frame_lines, render_frame
 from lcgen.render import render
+from lcgen.assemble import counts_after
 
 from ._invented import syllables
 from ._ruler_text import MAX_DRAWS
@@ -253,7 +254,8 @@ def qa(p: Any, variant: str, depth: float, rng: random.Random, length: int, tok:
         start = at + 1
     if start < len(units):
         needles.append(Needle("".join(units[start:]), 0.0, order=len(needles), recorded=False))
-    plan = Plan(head=head, tail=tail, ctx_open="", ctx_close="", needles=needles, filler=None)
+    plan = Plan(head=head, tail=tail, ctx_open="", ctx_close="", needles=needles, filler=None,
+                in_context=True)
     meta = {"answer_prefix": render("ruler/qa_prefix.j2").rstrip("\n"), "documents": len(docs),
             "gold_documents": [i + 1 for i in sorted(anchor_at.values())],
             "supporting_documents": [i + 1 for i in sorted(recorded)], "qa_source": p.qa_source,
@@ -278,12 +280,12 @@ def _fit(fr: Any, tok: Any, item: Item, supply: Any, depth: float,
         """Tokens of the first ``n`` documents' headers ("Document 1:", ...)."""
         if len(headers) < n:
             start = len(headers) + 1
-            headers.extend(fr.counts([_header(i) for i in range(start, max(n, 2 * start) + 1)]))
+            headers.extend(counts_after(tok, [_header(i) for i in range(start, max(n, 2 * start) + 1)], "Mock.\n\n"))
             cum.extend(list(accumulate(headers[len(cum) - 1:], initial=cum[-1]))[1:])
         return cum[n]
 
     gold = list(item.gold)
-    gold_t = fr.counts([d + "\n\n" for d in gold])
+    gold_t = counts_after(tok, [d + "\n\n" for d in gold], _header(1))
     candidates: list[str] = []
     cand_t: list[int] = []
     fixed = sum(gold_t)
@@ -298,7 +300,7 @@ def _fit(fr: Any, tok: Any, item: Item, supply: Any, depth: float,
             break
         batch = supply.take(max(want, 16))
         candidates.extend(batch)
-        cand_t.extend(fr.counts([d + "\n\n" for d in batch]) if batch else [])
+        cand_t.extend(counts_after(tok, [d + "\n\n" for d in batch], _header(1)))
         if getattr(supply, "exhausted", False) or len(cand_t) - _fitting(room, fixed, cand_t, header_cum,
                                                                            len(gold)) >= _SPARE:
             break

@@ -16,7 +16,7 @@ import string
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from lcgen.assemble import CONTEXT_SLOT, Needle, Plan, SamplePlan, split_prompt
+from lcgen.assemble import CONTEXT_SLOT, Needle, Plan, SamplePlan, counts_after, split_prompt
 from lcgen.errors import ParamError
 from lcgen.frames import frame_lines, render_frame
 from lcgen.haystack import Haystack, SentenceUnits, unit_text
@@ -194,7 +194,7 @@ def _niah(p: RulerParams, variant: str, depth: float, rng: random.Random, haysta
     extra, filler = _haystack(p.type_haystack, rng, haystack, avoid, tok, length, head, tail, needles, frame=frame,
                               kinds=(p.type_needle_k, p.type_needle_v))
     plan = Plan(head=head, tail=tail, ctx_open="", ctx_close="" if lines else " \n", needles=needles + extra,
-                filler=filler)
+                filler=filler, needle_after=_line_before(p.type_haystack, frame))
     meta = {"keys": [keys[i] for i in queried], "all_keys": keys, "type_haystack": p.type_haystack,
             "answer_prefix": render("ruler/niah_prefix.j2", **words).rstrip("\n")}
     return SamplePlan(plan=plan, question=question, answer=", ".join(answers), answers=answers, meta=meta)
@@ -211,14 +211,25 @@ def _haystack(kind: str, rng: random.Random, haystack: Haystack, avoid: set[str]
     from lcgen.sizing import frame as frame_of
 
     fr = frame_of(tok, length, head, tail, "", "", unit=noise_line() + "\n")
-    line, *prefixes = fr.counts([noise_line() + "\n"] + [shortened_text(k) for k in range(1, 5)])
-    room = fr.room - sum(fr.counts([n.text for n in needles]))
+    line, *prefixes = counts_after(tok, [noise_line() + "\n"] + [shortened_text(k) for k in range(1, 5)],
+                                   noise_line() + "\n")
+    room = fr.room - sum(counts_after(tok, [n.text for n in needles], noise_line() + "\n"))
     if room < 0:
         raise ParamError(f"--len: {length:,} tokens is too short for this sample's prompt and needles")
     cut = shortened_lines(room, line, prefixes, f"{length:,} tokens")
     # At the context's start, after any needle placed at depth 0 (a needle at the end stays last).
     extra = [Needle(shortened_text(k), 0.0, order=len(needles) + i, recorded=False) for i, k in enumerate(cut)]
     return extra, NoiseLines()
+
+
+def _line_before(kind: str, frame: str) -> str:
+    """What a needle line follows in a line haystack (a noise line, or a distractor of the needle's form); ""
+    for an essay, whose needles start with a space like its sentences."""
+    if kind == "noise":
+        return noise_line() + "\n"
+    if kind == "needle":
+        return render_frame(frame, type_needle_v="numbers", key="mock-key", value="1000000") + "\n"
+    return ""
 
 
 def _reads_like_a_needle(sentence: str) -> bool:
@@ -283,7 +294,7 @@ def _vt(p: RulerParams, depth: float, rng: random.Random, haystack: Haystack, le
     extra, filler = _haystack(p.type_haystack, rng, haystack, taken | {str(v) for v in used}, tok, length, head,
                               tail, needles)
     plan = Plan(head=head, tail=tail, ctx_open="", ctx_close="" if lines else " \n", needles=needles + extra,
-                filler=filler)
+                filler=filler, needle_after=_line_before(p.type_haystack, frames[0]))
     prefix = render("ruler/vt_prefix.j2", count=len(names[0]), value=value).rstrip("\n")
     meta = {"chains": names, "type_haystack": p.type_haystack, "answer_prefix": prefix}
     return SamplePlan(plan=plan, question=question, answer=" ".join(names[0]), answers=list(names[0]), meta=meta)

@@ -74,6 +74,12 @@ class Plan:
     ctx_close: str
     needles: list[Needle]
     filler: UnitSource | None
+    # What a needle follows in the context (a filler unit, such as a line), when needles do not start with a space:
+    # they are then counted as they read after it, not alone (see counts_after). "": alone.
+    needle_after: str = ""
+    # A context that is the needles alone (filler None) sized with in-context counts (counts_after): the engine
+    # then counts its needles inside the context too, in text order after its opening.
+    in_context: bool = False
 
 
 @dataclass
@@ -108,7 +114,7 @@ def assemble(tok: Tokenizer, target: int | None, plan: Plan) -> Assembled:
         [plan.head, plan.head + plan.ctx_open, plan.ctx_close, plan.ctx_close + plan.tail]
     )
     open_n = lead_n - head_n
-    needle_counts = tok.counts([n.text for n in plan.needles]) if plan.needles else []
+    needle_counts = _needle_counts(tok, plan)
     if target is None:
         target = lead_n + trail_n + sum(needle_counts)
         unbounded = True
@@ -160,6 +166,44 @@ def assemble(tok: Tokenizer, target: int | None, plan: Plan) -> Assembled:
         max_unit_tokens=max(counts + needle_counts, default=0),
         tokenizations=tokenizations,
     )
+
+
+def counts_after(tok: Tokenizer, texts: Sequence[str], before: str) -> list[int]:
+    """Each text's tokens as it reads right after ``before`` (what precedes it in the sample: a line, a blank line).
+
+    A SentencePiece-like tokenizer counts a text that starts a string without a space a "▁" more than inside one, so
+    such pieces counted alone do not add up to the context. Measured inside one text that alternates ``before`` and
+    the pieces, each read off the token boundaries; counted alone where a token straddles a boundary (the engine
+    then refuses the length in one line if the sum is off). With ``before`` "", inside the pieces' own run.
+    """
+    if not texts:
+        return []
+    segments = [x for t in texts for x in (before, t)] if before else list(texts)
+    got = tok.segment_counts(segments)
+    if got is None:
+        return tok.counts(list(texts))
+    return got[1::2] if before else got
+
+
+def _needle_counts(tok: Tokenizer, plan: Plan) -> list[int]:
+    """Each needle's tokens: counted alone, after ``plan.needle_after``, or, for a context that is the needles alone
+    (``filler`` None) and ``plan.in_context``, inside the context in text order after its opening (where a token
+    straddles two needles, alone)."""
+    if not plan.needles:
+        return []
+    texts = [n.text for n in plan.needles]
+    if plan.filler is not None:
+        return counts_after(tok, texts, plan.needle_after) if plan.needle_after else tok.counts(texts)
+    if not plan.in_context:
+        return tok.counts(texts)
+    order = text_order(plan.needles)
+    got = tok.segment_counts([plan.head + plan.ctx_open] + [texts[i] for i in order])
+    if got is None:
+        return tok.counts(texts)
+    counts = [0] * len(texts)
+    for i, c in zip(order, got[1:]):
+        counts[i] = c
+    return counts
 
 
 def _fill(tok: Tokenizer, source: UnitSource, budget: int, target: int) -> tuple[list[str], list[int], int]:

@@ -27,7 +27,7 @@ _NIAH_Q = re.compile(r"What (?:is|are all) the special magic (?P<kind>\w+) for (
 _VT_Q = re.compile(r"Which variables are assigned the value (?P<value>\d+) in the text above\?")
 _VT_STATEMENT = re.compile(r"VAR (?P<name>[A-Z]+) = (?:VAR (?P<source>[A-Z]+)|(?P<value>\d+))")
 _CWE_Q = re.compile(r"Which are the (?P<n>\d+) most common words")
-_ITEM = re.compile(r"(\d+)\. (\S+)")
+_ITEM = re.compile(r" (\d+)\. (\S+)")
 _DOCUMENT = re.compile(r"Document (\d+):\n")
 NAME = r"[A-Z][a-z]+(?: [A-Z][a-z]+)?"
 _VALUES = {"place_founded": r"\d{4}", "person_born": r"\d{4}", "place_river": r"[A-Z][a-z]+",
@@ -187,16 +187,15 @@ def _vt(sample: OracleInput) -> OracleResult:
 def _cwe(sample: OracleInput) -> OracleResult:
     text, problems = sample.input, []
     q = _question_start(sample)
-    end = q - 1
+    end = q - 2  # the list, then " \n" and the question
     start = text.rindex("\n", 0, end) + 1
     asked = _CWE_Q.search(sample.question)
-    if asked is None or text[end] != "\n":
+    if asked is None or text[end:q] != " \n":
         return _unread(sample, "the question does not follow a numbered list")
     n = int(asked["n"])
     words, pos = [], start
     for m in _ITEM.finditer(text, start, end):
-        gap = text[pos:m.start()]
-        if gap != ("" if not words else " ") or int(m.group(1)) != len(words) + 1:
+        if m.start() != pos or int(m.group(1)) != len(words) + 1:
             problems.append(f"the list is not numbered 1, 2, 3, ... with one word each (at item {len(words) + 1})")
             break
         words.append(m.group(2))
@@ -210,8 +209,8 @@ def _cwe(sample: OracleInput) -> OracleResult:
     top = {w for w, c in counts.items() if len(ranked) > n - 1 and c >= ranked[n - 1]}
     common = list(dict.fromkeys(w for w in words if w in top))  # in order of first occurrence
     answer = " ".join(f"{i}. {w}" for i, w in enumerate(common, start=1))
-    return OracleResult(answer=answer, answers=common, needle_offsets=[], anchor=None, context_span=(start, end),
-                        problems=problems)
+    return OracleResult(answer=answer, answers=common, needle_offsets=[], anchor=None,
+                        context_span=(start, end + 1), problems=problems)  # the context closes with its space
 
 
 @functools.lru_cache(maxsize=1)
@@ -225,9 +224,9 @@ def _fwe(sample: OracleInput) -> OracleResult:
     text, problems = sample.input, []
     q = _question_start(sample)
     head = _fwe_head()
-    if not text.startswith(head) or text[q - 1] != "\n":
+    if not text.startswith(head) or text[q - 2:q] != " \n":
         return _unread(sample, "the prompt does not start with fwe's instruction")
-    start, end = len(head), q - 1
+    start, end = len(head), q - 2
     body = text[start:end]
     if not body.startswith(" ") or "  " in body:
         problems.append("the coded text is not words separated by single spaces")
@@ -240,7 +239,7 @@ def _fwe(sample: OracleInput) -> OracleResult:
         problems.append("the three most frequent coded words are not strictly ahead of each other and the fourth")
     answers = [w for w, _ in ranked[:3]]
     return OracleResult(answer=" ".join(answers), answers=answers, needle_offsets=[], anchor=None,
-                        context_span=(start, end), problems=problems)
+                        context_span=(start, end + 1), problems=problems)  # the context closes with its space
 
 
 # --- qa ---------------------------------------------------------------------------------------------------------------
