@@ -294,7 +294,8 @@ def main() -> None:
                     ratio2 = r["build_s"] / (make + load) if make and load else None
                 print(f"{task:<16} {length:>7} {cap:>4} {cells} | {fmt(make):>7} {fmt(load, '.2f'):>6} "
                       f"{fmt(lc.get('cli_s')):>9} | {fmt(ratio1):>10} {fmt(ratio2, '.2f'):>17}", flush=True)
-    print("\nn: samples built on both sides; import s: the lm-eval task module (once per lm-eval run); search s: "
+    print("\nn: samples built on both sides; setup s: importing the lm-eval task module and loading the tokenizer "
+          "(once per lm-eval run); search s: "
           "lm-eval's haystack-size search; build s: the whole custom_dataset call for that length; ruler500 s: "
           "what lm-eval pays for its fixed 500 samples (* = search + 500 x measured per-sample seconds); peak MB: "
           "VmHWM of the lm-eval process during that length; in tok: mean lm-eval sample length (input + budget); "
