@@ -172,9 +172,7 @@ def _cwe_words(fr: Any, tok: Any, rng: random.Random, pool: list[str], taken: se
 
     def total(n_rare: int) -> int:
         """Tokens of the list with the common words and the first ``n_rare`` rare ones."""
-        m = num_cw * fc + n_rare * fu
-        numbers.upto(tok, m + 8)
-        return fc * sum(wt[:num_cw]) + fu * (sum(wt[num_cw:num_cw + n_rare])) + numbers.cum[m]
+        return fc * sum(wt[:num_cw]) + fu * sum(wt[num_cw:num_cw + n_rare]) + _numbers_of(n_rare)
 
     for _ in range(64):
         rare_cum = [0, *accumulate(wt[num_cw:])]

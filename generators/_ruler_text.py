@@ -17,7 +17,6 @@ from lcgen.frames import frame_lines, render_frame
 
 from ._invented import syllables
 
-KINDS = ("words", "numbers", "uuids")
 GRID = tuple(int(round(100 * i / 39)) for i in range(40))  # RULER's 40 depths: 0, 3, 5, 8, ..., 97, 100
 MAX_DRAWS = 10_000  # draws of one fresh key, value, name or word before giving up
 
