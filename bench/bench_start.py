@@ -39,6 +39,8 @@ import lcgen.cli.main, lcgen.cli.make, lcgen.cli.run_make
 t1 = time.perf_counter()
 from lcgen.make import MakeRequest, build_sample
 from lcgen.dataset import DatasetWriter
+from lcgen.schema import SCHEMA
+from lcgen.shards import plan_shards, write_shard
 from lcgen.registry import families
 families.get("needle-threads")
 t2 = time.perf_counter()
@@ -51,8 +53,9 @@ req.check()
 (spec,) = req.specs()
 row = build_sample(spec)
 t4 = time.perf_counter()
-writer = DatasetWriter(Path(sys.argv[1]), req, [spec])
-writer.add(row, spec.label)
+writer = DatasetWriter(Path(sys.argv[1]), req, req.split_counts())
+(shard,) = plan_shards(req.recipes(), req.shard_size)
+writer.add_shard(shard.recipe.config, shard.recipe.split, write_shard(Path(sys.argv[1]), shard, [row], (), SCHEMA))
 writer.close()
 t5 = time.perf_counter()
 tok.encode(row["input"])

@@ -37,8 +37,12 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (``timeout``, CI, a container stop), handled like Ctrl-C: clean up, one line, exit 143."""
 
 
+_terminated = []  # set by the handler: a library between it and main (Ray) may re-raise a plain KeyboardInterrupt
+
+
 def _on_sigterm(signum: int, frame: object) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: cleanup must not be interrupted again
+    _terminated.append(True)
     raise Terminated()
 
 
@@ -59,9 +63,11 @@ def main(argv: list[str] | None = None) -> None:
     except LcgenError as exc:
         _fail(str(exc), exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Abort) as exc:  # click turns KeyboardInterrupt into Abort
-        if isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated):
-            _fail("terminated; nothing was left behind", 143)
-        _fail("interrupted; nothing was left behind", 130)
+        kept = getattr(exc, "lcgen_kept", None) or getattr(exc.__cause__, "lcgen_kept", None)
+        left = f"the finished shards are kept in {kept} for --resume" if kept else "nothing was left behind"
+        if _terminated or isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated):
+            _fail(f"terminated; {left}", 143)
+        _fail(f"interrupted; {left}", 130)
     except BrokenPipeError:  # a reader such as `head` closed the pipe: not an error of ours
         _silence_stdout()
         sys.exit(1)

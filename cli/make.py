@@ -49,6 +49,20 @@ class TokenCount(click.ParamType):
         return n
 
 
+class ShardSizeType(click.ParamType):
+    name = "ROWS|SIZE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from lcgen.shards import ShardSize, parse_shard_size
+
+        if isinstance(value, ShardSize):
+            return value
+        try:
+            return parse_shard_size(str(value))
+        except ParamError as exc:
+            self.fail(str(exc).removeprefix("--shard-size: "), param, ctx)
+
+
 class DepthList(click.ParamType):
     name = "DEPTHS"
 
@@ -92,9 +106,10 @@ def _knob_option(cls: type, f: dataclasses.Field) -> click.Option:
 
 
 UNRECORDED = {"--out": True, "--workers": True, "--overwrite": False, "--llm-cache": True,
-              "--llm-concurrency": True, "--llm-timeout": True, "--llm-retries": True}
+              "--llm-concurrency": True, "--llm-timeout": True, "--llm-retries": True, "--engine": True,
+              "--ray-address": True, "--resume": False}
 """Options that do not change a single row (name: takes a value); the card's command leaves them out, so the card
-is the same whatever folder or worker count was used."""
+is the same whatever folder, worker count or engine was used, and whether the run was resumed."""
 
 
 def recorded_command(family: str, args: list[str]) -> str:
@@ -161,8 +176,8 @@ def family_command(spec: FamilySpec) -> click.Command:
                      help="Seed of the whole run, 0 to 2^63-1."),
         click.Option(["--variants"], default=None, metavar="A,B",
                      help=f"Variants to make (default: all): {', '.join(spec.variant_names())}."),
-        click.Option(["--samples"], type=click.IntRange(1, 100_000), default=1, show_default=True,
-                     help="Samples per (variant, length, depth)."),
+        click.Option(["--samples"], type=click.IntRange(1, 1_000_000_000), default=1, show_default=True,
+                     help="Samples per (variant, length, depth); a training set of millions streams to shards."),
         click.Option(["--tokenizer"], default="cl100k_base", show_default=True,
                      help="cl100k_base, o200k_base, a tokenizer.json path, a local model folder, or a Hub model id "
                           "org/name[@revision] (tokenizer files only; from the HF cache when HF_HUB_OFFLINE=1). "
@@ -177,6 +192,19 @@ def family_command(spec: FamilySpec) -> click.Command:
         click.Option(["--overwrite"], is_flag=True, help="Replace an existing non-empty --out."),
         click.Option(["--workers"], type=click.IntRange(0, 256), default=0, show_default=True,
                      help="Worker processes; 0 = one per CPU core. Output bytes do not depend on it."),
+        click.Option(["--engine"], type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                     help="local: worker processes on this machine; ray: one Ray task per shard (pip install "
+                          "'lcgen[ray]'). Same bytes either way."),
+        click.Option(["--ray-address"], default=None, metavar="ADDRESS",
+                     help="The Ray cluster to join (default: RAY_ADDRESS, else a local Ray for this run)."),
+        click.Option(["--shard-size"], type=ShardSizeType(), default="auto", show_default=True,
+                     help="Rows per parquet file (20000), or text per file (500MB, estimated from the target "
+                          "length); auto = about 100M tokens a file."),
+        click.Option(["--resume"], is_flag=True,
+                     help="Take over the interrupted run of the same arguments into --out and make only the "
+                          "shards it had not finished (same bytes as an uninterrupted run)."),
+        click.Option(["--input-ids"], is_flag=True,
+                     help="Also store each prompt's token ids (int32) in an input_ids column, for training."),
     ]
     if spec.depth_of is not None:
         params.insert(3, click.Option(["--depths"], type=DepthList(), default="0,25,50,75,100", show_default=True,

@@ -37,6 +37,11 @@ def run_make(
     llm_concurrency: int = 8,
     llm_timeout: float = 120.0,
     llm_retries: int = 5,
+    engine: str = "local",
+    ray_address: str | None = None,
+    shard_size: Any = None,
+    resume: bool = False,
+    input_ids: bool = False,
 ) -> None:
     from .make import default_llm_cache
 
@@ -59,13 +64,17 @@ def run_make(
         llm=llm,
         llm_options={"cache_dir": None if cache == "none" else Path(cache), "concurrency": llm_concurrency,
                      "timeout": llm_timeout, "retries": llm_retries},
+        input_ids=input_ids,
+        **({"shard_size": shard_size} if shard_size is not None else {}),
     )
     req.check()
     if out is not None and not out.strip():
         raise OutputError("--out: empty path; give a folder name")
     target = Path(out) if out is not None else default_out(req)
-    n = len(req.specs())
+    counts = req.split_counts()
+    n = sum(counts.values())
     workers = workers or min(os.cpu_count() or 1, n)
+    target_tokens = sum(r.n * (r.first.prompt_target or 0) for r in req.recipes())
     from tqdm import tqdm
 
     err = click.get_text_stream("stderr")
@@ -73,22 +82,30 @@ def run_make(
     def stage(name: str, total: int) -> Any:
         return tqdm(total=total, unit="call", desc=f"{family}: {name}", disable=None, file=err, leave=True)
 
-    bars: list[Any] = []  # the samples' bar, opened when the first sample arrives (after any stage's bars)
+    bars: list[Any] = []  # the run's bar, opened when the first rows arrive (after any stage's bars)
+    done = [0]
 
-    def progress(row: Any) -> None:
+    def progress(rows: int, tokens: int) -> None:
+        # Tokens when every sample has a target length (rate and ETA in tokens/s), else samples.
         if not bars:
-            bars.append(tqdm(total=n, unit="sample", desc=family, disable=None, file=err))
-        bars[0].update(1)
+            by_tokens = target_tokens > 0 and all(r.first.prompt_target for r in req.recipes())
+            bars.append(tqdm(total=target_tokens if by_tokens else n, unit="tok" if by_tokens else "sample",
+                             unit_scale=by_tokens, desc=family, disable=None, file=err, smoothing=0.05))
+            bars.append(by_tokens)
+        done[0] += rows
+        bars[0].update(tokens if bars[1] else rows)
+        if bars[1]:
+            bars[0].set_postfix_str(f"{done[0]:,}/{n:,} samples", refresh=False)
 
     def notify(message: str) -> None:
         tqdm.write(f"lcgen: {message}", file=sys.stderr)
 
     try:
         result = make(req, target, overwrite=overwrite, workers=workers, progress=progress, notify=notify,
-                      stage=stage)
+                      stage=stage, engine=engine, ray_address=ray_address, resume=resume)
     finally:
-        for bar in bars:
-            bar.close()
+        if bars:
+            bars[0].close()
     click.echo(
         f"{result.samples} samples, {result.tokens:,} tokens in {result.seconds:.1f} s -> {result.out}", err=True
     )

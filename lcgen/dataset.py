@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 from collections import OrderedDict
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from collections.abc import Iterator
@@ -28,95 +27,50 @@ from .schema import FIELD_NAMES, FIELDS, SCHEMA, features_yaml
 
 if TYPE_CHECKING:
     from .harness import SplitSizes
-    from .make import MakeRequest, SampleSpec
-
-ROWS_PER_SHARD = 200  # 1M-token samples are ~2.5 MB each: ~500 MB shards, as push_to_hub makes them
-ROWS_PER_GROUP = 8
-
+    from .make import MakeRequest
+    from .shards import ShardStats
 
 def split_path(config: str, split: str, shard: int, shards: int) -> str:
     return f"data/{config}/{split}-{shard:05d}-of-{shards:05d}.parquet"
 
 
 class DatasetWriter:
-    """Streams rows (arriving in spec order) into one parquet file per shard and renders the card at the end."""
+    """Gathers each shard's record (lcgen.shards.ShardStats), in layout order, into per-split figures, and writes
+    the card, the tokenizer manifest and the harness files at the end. The shards themselves are written by
+    ``lcgen.shards.write_shard``, in this process or a worker's."""
 
-    def __init__(self, folder: Path, req: MakeRequest, specs: list[SampleSpec], card_section: str = ""):
+    def __init__(self, folder: Path, req: MakeRequest, expected: OrderedDict[tuple[str, str], int],
+                 card_section: str = ""):
         self.folder = folder
         self.req = req
         self.card_section = card_section  # the family's run-wide stage's own section (lcgen.make.Prepared.card)
-        self.expected: OrderedDict[tuple[str, str], int] = OrderedDict()
-        for s in specs:
-            key = (s.config or s.variant, s.label)
-            self.expected[key] = self.expected.get(key, 0) + 1
+        self.expected = expected
         self.stats: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
-        self._key: tuple[str, str] | None = None
-        self._writer: pq.ParquetWriter | None = None
-        self._rows: list[dict[str, Any]] = []
-        self._in_shard = 0
-        self._shard = 0
-        self._difficulty = req.spec().difficulty  # meta keys whose distribution the card reports
         folder.mkdir(parents=True, exist_ok=True)
 
-    def add(self, row: dict[str, Any], label: str, config: str | None = None) -> None:
-        key = (config or row["variant"], label)
-        if key != self._key:
-            self._close_file()
-            self._key, self._shard, self._in_shard = key, 0, 0
-            self.stats[key] = {"n": 0, "min": None, "max": None, "exact": 0, "bytes": 0, "target": row["target_length"],
-                               "answer_bytes": 0, "input_bytes": 0, "content": hashlib.sha256()}
-        if self._writer is None:
-            self._open_file()
-        st = self.stats[key]
-        st["n"] += 1
-        st["min"] = row["length"] if st["min"] is None else min(st["min"], row["length"])
-        st["max"] = row["length"] if st["max"] is None else max(st["max"], row["length"])
-        st["exact"] += row["length"] == row["target_length"] or row["target_length"] == 0
-        repeats = '"haystack_repeats"' in row["meta"]  # only samples of an --allow-repeat run that needed it
-        meta = json.loads(row["meta"]) if repeats or self._difficulty else {}
-        if repeats:
-            st["repeated_samples"] = st.get("repeated_samples", 0) + 1
-            st["repeated_sentences"] = st.get("repeated_sentences", 0) + meta["haystack_repeats"]
-        if self._difficulty:
-            for name in self._difficulty:
-                counts = st.setdefault("difficulty", {}).setdefault(name, {})
-                if meta.get(name) is not None:  # None: the key does not apply to this variant
-                    value = meta[name] if isinstance(meta[name], str) else json.dumps(meta[name], ensure_ascii=False)
-                    counts[value] = counts.get(value, 0) + 1
-        st["answer_bytes"] = max(st["answer_bytes"], len(row["answer"].encode("utf-8")))
-        st["input_bytes"] = max(st["input_bytes"], len(row["input"].encode("utf-8")))
-        st["content"].update(row_digest(row))
-        self._rows.append(row)
-        self._in_shard += 1
-        if len(self._rows) >= ROWS_PER_GROUP:
-            self._flush()
-        if self._in_shard >= ROWS_PER_SHARD:
-            self._close_file()
-            self._shard += 1
-            self._in_shard = 0
-
-    def _open_file(self) -> None:
-        config, split = self._key
-        shards = math.ceil(self.expected[self._key] / ROWS_PER_SHARD)
-        path = self.folder / split_path(config, split, self._shard, shards)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = pq.ParquetWriter(path, SCHEMA, compression="zstd", compression_level=3)
-
-    def _flush(self) -> None:
-        if self._rows:
-            table = rows_to_table(self._rows)
-            self.stats[self._key]["bytes"] += table.nbytes
-            self._writer.write_table(table, row_group_size=len(self._rows))
-            self._rows = []
-
-    def _close_file(self) -> None:
-        if self._writer is not None:
-            self._flush()
-            self._writer.close()
-            self._writer = None
+    def add_shard(self, config: str, split: str, shard: ShardStats) -> None:
+        key = (config, split)
+        st = self.stats.get(key)
+        if st is None:
+            st = self.stats[key] = {"n": 0, "min": None, "max": None, "exact": 0, "bytes": 0, "target": shard.target,
+                                    "answer_bytes": 0, "input_bytes": 0, "content": hashlib.sha256()}
+        st["n"] += shard.n
+        st["min"] = shard.min if st["min"] is None else min(st["min"], shard.min)
+        st["max"] = shard.max if st["max"] is None else max(st["max"], shard.max)
+        st["exact"] += shard.exact
+        st["bytes"] += shard.bytes
+        st["answer_bytes"] = max(st["answer_bytes"], shard.answer_bytes)
+        st["input_bytes"] = max(st["input_bytes"], shard.input_bytes)
+        st["content"].update(shard.digests)
+        if shard.repeated_samples:
+            st["repeated_samples"] = st.get("repeated_samples", 0) + shard.repeated_samples
+            st["repeated_sentences"] = st.get("repeated_sentences", 0) + shard.repeated_sentences
+        for name, values in shard.difficulty.items():
+            counts = st.setdefault("difficulty", {}).setdefault(name, {})
+            for value, n in values.items():
+                counts[value] = counts.get(value, 0) + n
 
     def close(self) -> None:
-        self._close_file()
         for key, n in self.expected.items():
             if self.stats.get(key, {}).get("n") != n:
                 raise RuntimeError(f"split {key} got {self.stats.get(key, {}).get('n')} rows, expected {n}")
@@ -169,12 +123,12 @@ def read_tokenizers_manifest(folder: Path) -> list[dict[str, Any]]:
     return entries
 
 
-def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
-    """The rows as an Arrow table of SCHEMA, built from raw buffers.
+def rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema = SCHEMA) -> pa.Table:
+    """The rows as an Arrow table of ``schema`` (lcgen's, with ``input_ids`` when asked), built from raw buffers.
 
     Same table as ``pa.Table.from_pylist``, which imports pandas (a sixth of a second) the first time it runs.
     """
-    return pa.Table.from_arrays([_column([r[f.name] for r in rows], f.type) for f in SCHEMA], schema=SCHEMA)
+    return pa.Table.from_arrays([_column([r[f.name] for r in rows], f.type) for f in schema], schema=schema)
 
 
 def _column(values: list[Any], dtype: pa.DataType) -> pa.Array:
@@ -189,6 +143,11 @@ def _column(values: list[Any], dtype: pa.DataType) -> pa.Array:
         children = [_column([None if v is None else v[f.name] for v in values], f.type) for f in dtype]
         return pa.StructArray.from_arrays(children, fields=list(dtype),
                                           mask=pa.array(~valid) if nulls else None)
+    if pa.types.is_list(dtype) and pa.types.is_integer(dtype.value_type):  # token ids: numpy arrays, not lists
+        items = [np.asarray([] if v is None else v, dtype=_NUMPY_TYPES[dtype.value_type]) for v in values]
+        child = pa.array(np.concatenate(items) if items else np.zeros(0, _NUMPY_TYPES[dtype.value_type]))
+        offsets = _offsets(map(len, items), len(items))
+        return pa.Array.from_buffers(dtype, len(values), [validity, offsets], nulls, children=[child])
     if pa.types.is_list(dtype):
         items = [[] if v is None else v for v in values]
         child = _column([x for item in items for x in item], dtype.value_type)
@@ -198,17 +157,17 @@ def _column(values: list[Any], dtype: pa.DataType) -> pa.Array:
     return pa.Array.from_buffers(dtype, len(values), [validity, pa.py_buffer(numbers)], nulls)
 
 
-_NUMPY_TYPES = {pa.int64(): np.int64, pa.float64(): np.float64}
+_NUMPY_TYPES = {pa.int64(): np.int64, pa.int32(): np.int32, pa.float64(): np.float64}
 
 
 def _offsets(sizes: Any, n: int) -> pa.Buffer:
     ends = np.fromiter(sizes, dtype=np.int64, count=n).cumsum()
     if n and ends[-1] >= 2**31:
-        raise DatasetError("a row group holds more than 2 GiB of text; lower ROWS_PER_GROUP")
+        raise DatasetError("a row group holds more than 2 GiB of text; give a smaller --shard-size")
     return pa.py_buffer(np.concatenate([[0], ends]).astype(np.int32))
 
 
-def card_yaml(stats: OrderedDict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+def card_yaml(stats: OrderedDict[tuple[str, str], dict[str, Any]], input_ids: bool = False) -> dict[str, Any]:
     """The card's YAML header: one config per variant, one split per length label."""
     configs: OrderedDict[str, list[tuple[str, dict[str, Any]]]] = OrderedDict()
     for (config, split), st in stats.items():
@@ -226,7 +185,7 @@ def card_yaml(stats: OrderedDict[tuple[str, str], dict[str, Any]]) -> dict[str, 
         "dataset_info": [
             {
                 "config_name": config,
-                "features": features_yaml(),
+                "features": features_yaml(input_ids),
                 "splits": [{"name": split, "num_bytes": st["bytes"], "num_examples": st["n"]} for split, st in splits],
             }
             for config, splits in configs.items()
@@ -303,7 +262,7 @@ def render_card(req: MakeRequest, stats: OrderedDict[tuple[str, str], dict[str, 
 
     spec = req.spec()
     toks = req.tokenizers()
-    header = card_yaml(stats)
+    header = card_yaml(stats, req.input_ids)
     header["pretty_name"] = f"lcgen {spec.name}"
     knobs = []
     for f in dataclasses.fields(spec.params):

@@ -6,11 +6,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import itertools
 import json
+import os
 import random
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +36,7 @@ from .output import (
 from .params import build_params
 from .registry import FamilySpec, families
 from .rng import MAX_SEED, derive
+from .shards import ShardSize, SplitRecipe
 from .tokenizer import DEFAULT_TOKENIZER, get_tokenizer
 
 DEFAULT_DEPTHS = (0.0, 25.0, 50.0, 75.0, 100.0)
@@ -57,6 +61,7 @@ class SampleSpec:
     config: str | None = None  # the dataset config: the variant, or variant__tokenizer with several tokenizers
     format: str = "plain"  # plain, or chat-history: the context as a conversation of many turns
     prepared: Any = field(default=None, compare=False)  # the family's run-wide stage's payload for this sample
+    input_ids: bool = False  # --input-ids: the row also holds the prompt's token ids
 
     @property
     def label(self) -> str:
@@ -95,6 +100,8 @@ class MakeRequest:
     format: str = "plain"
     llm: str = "none"  # --llm: none, openai:URL#MODEL or vllm:MODEL (families with a prepare stage)
     llm_options: dict[str, Any] = field(default_factory=dict)  # cache_dir, concurrency, timeout, retries
+    shard_size: ShardSize = field(default_factory=ShardSize)  # --shard-size: rows per parquet file
+    input_ids: bool = False  # --input-ids: an input_ids column of int32 token ids beside the text
 
     def spec(self) -> FamilySpec:
         return families.get(self.family)
@@ -137,6 +144,9 @@ class MakeRequest:
             raise ParamError("--depths: a depth is listed twice")
         if self.samples < 1:
             raise ParamError(f"--samples: {self.samples} must be at least 1")
+        if self.input_ids and self.format == "chat-history":
+            raise ParamError("--input-ids: a chat-history sample is a conversation of messages; ask for ids of "
+                             "plain or chat-templated prompts")
         from .conversation import FORMATS
 
         if self.format not in FORMATS:
@@ -192,7 +202,9 @@ class MakeRequest:
 
         return (self.haystack if self.haystack is not None else DEFAULT_HAYSTACK) if self.spec().uses_haystack else None
 
-    def specs(self) -> list[SampleSpec]:
+    def recipes(self) -> list[SplitRecipe]:
+        """Each split of the run in layout order (config = variant, or variant__tokenizer; split = length), as a
+        recipe for its samples rather than the samples: a training set of millions costs nothing up front."""
         spec = self.spec()
         toks = self.tokenizers()
         several = len(toks) > 1
@@ -202,13 +214,19 @@ class MakeRequest:
             for tok in toks:
                 config = f"{variant}__{tok.slug}" if several else None
                 for length in self.lengths or [None]:
-                    for depth in self.depth_list() if spec.has_depth(variant) else [0.0]:
-                        for index in range(self.samples):
-                            out.append(SampleSpec(
-                                self.family, variant, length, float(depth), index, self.seed, tok.load, params,
-                                self.haystack_spec(), self.allow_repeat, self.chat_template, self.reserve_output,
-                                config, self.format))
+                    depths = tuple(float(d) for d in (self.depth_list() if spec.has_depth(variant) else [0.0]))
+                    first = SampleSpec(
+                        self.family, variant, length, depths[0], 0, self.seed, tok.load, params,
+                        self.haystack_spec(), self.allow_repeat, self.chat_template, self.reserve_output,
+                        config, self.format, input_ids=self.input_ids)
+                    out.append(SplitRecipe(config or variant, first.label, first, depths, self.samples))
         return out
+
+    def specs(self) -> list[SampleSpec]:
+        return [s for recipe in self.recipes() for s in recipe.specs()]
+
+    def split_counts(self) -> OrderedDict[tuple[str, str], int]:
+        return OrderedDict(((r.config, r.split), r.n) for r in self.recipes())
 
 
 @dataclass(frozen=True)
@@ -335,6 +353,7 @@ def build_sample(spec: SampleSpec) -> dict[str, Any]:
         "seed": spec.seed,
         "meta": json.dumps(meta, sort_keys=True, separators=(",", ":")),
         "lcgen_version": __version__,
+        **({"input_ids": count_tok.ids(built.text)} if spec.input_ids else {}),
     }
 
 
@@ -391,15 +410,10 @@ def _chat(option: str, tokenizer: str, fmt: str = "plain") -> Any:
 
 
 def iter_rows(specs: Sequence[SampleSpec], workers: int) -> Iterator[dict[str, Any]]:
-    """Rows in spec order whatever the worker count (results are reordered by ``map``)."""
-    if workers <= 1 or len(specs) <= 1:
-        for s in specs:
-            yield build_sample(s)
-        return
-    from .workers import worker_pool
+    """Rows in spec order whatever the worker count."""
+    from .engine import _rows
 
-    with worker_pool(min(workers, len(specs))) as pool:
-        yield from pool.map(build_sample, specs, chunksize=1)
+    return _rows(iter(specs), build_sample, workers, len(specs))
 
 
 def default_out(req: MakeRequest) -> Path:
@@ -498,6 +512,30 @@ class MakeResult:
     samples: int
     tokens: int
     seconds: float
+    resumed_shards: int = 0  # shards an interrupted run had finished, taken over by --resume
+
+
+def run_fingerprint(req: MakeRequest) -> dict[str, Any]:
+    """Everything that shapes the bytes of a run: what an interrupted run must share with the one resuming it."""
+    return {
+        "lcgen_version": __version__,
+        "family": req.family,
+        "lengths": list(req.lengths),
+        "seed": req.seed,
+        "variants": req.variant_list(),
+        "depths": req.depth_list(),
+        "samples": req.samples,
+        "tokenizers": [t.identity for t in req.tokenizers()],
+        "chat_templates": [None if t.chat is None else t.chat.sha256 for t in req.tokenizers()],
+        "overrides": {k: req.overrides[k] for k in sorted(req.overrides)},
+        "haystack": req.haystack_spec(),
+        "allow_repeat": req.allow_repeat,
+        "reserve_output": req.reserve_output,
+        "format": req.format,
+        "llm": req.llm_label(),
+        "shard_size": str(req.shard_size),
+        "input_ids": req.input_ids,
+    }
 
 
 def make(
@@ -506,53 +544,135 @@ def make(
     *,
     overwrite: bool = False,
     workers: int = 1,
-    progress: Any = None,
+    progress: Callable[[int, int], None] | None = None,
     notify: Callable[[str], None] | None = None,
     stage: Callable[[str, int], Any] | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
+    resume: bool = False,
 ) -> MakeResult:
     """Write the dataset of ``req`` to ``out``: into a hidden temporary folder first, renamed into place at the end.
 
     The target is locked for the whole run, and a folder it replaces must be an lcgen dataset (see lcgen.output).
+    ``progress(rows, tokens)`` is told as rows are written. With ``resume``, the temporary folder of an interrupted
+    run of the same arguments is taken over and only its unfinished shards are made.
     """
+    from .engine import ENGINES, run_local, run_ray
+    from .output import interrupted_runs
+    from .schema import schema
+    from .shards import RunRecord, plan_shards, remove_partials
+
     start = time.perf_counter()
+    if engine not in ENGINES:
+        raise ParamError(f"--engine: {engine!r} is not one of {', '.join(ENGINES)}")
+    if engine == "ray":
+        from .engine import _ray
+
+        _ray()  # not installed: one line before any work
     req.check()
     target = check_target(out)
+    fingerprint = run_fingerprint(req)
     with locked(target):
         check_replaceable(target, overwrite)
-        remove_stale_temps(target, notify)
-        specs, card_section = run_prepare(req, req.specs(), stage, notify)
         tmp = temp_path(target)
-        try:
-            tmp.mkdir()
-        except OSError as exc:
-            raise OutputError(f"--out: cannot create {tmp} ({exc.strerror})") from None
+        adopted = None
+        if resume:
+            for folder in interrupted_runs(target):
+                if RunRecord(folder).fingerprint() == fingerprint:
+                    adopted = folder
+                    break
+            if adopted is None:
+                raise OutputError(f"--resume: no interrupted run of these arguments into {out} to resume; run "
+                                  f"without --resume to start afresh")
+            os.replace(adopted, tmp)
+        remove_stale_temps(target, notify)
+        recipes = req.recipes()
+        card_section = ""
+        if req.spec().prepare is not None:  # a run-wide stage: its payloads ride on explicit specs
+            specs, card_section = run_prepare(req, [s for r in recipes for s in r.specs()], stage, notify)
+            by_split = OrderedDict((id(r), []) for r in recipes)
+            it = iter(specs)
+            for r in recipes:
+                by_split[id(r)] = tuple(itertools.islice(it, r.n))
+            recipes = [dataclasses.replace(r, explicit=by_split[id(r)]) for r in recipes]
+        shards = plan_shards(recipes, req.shard_size)
+        record = RunRecord(tmp)
+        if adopted is None:
+            try:
+                tmp.mkdir()
+            except OSError as exc:
+                raise OutputError(f"--out: cannot create {tmp} ({exc.strerror})") from None
         tokens = 0
-        _prepare_writing()
-        rows = iter_rows(specs, workers)
+        finished: set[str] = set()
+        written = [0]
         try:
-            writer = None
-            for spec, row in zip(specs, rows):
-                if writer is None:
-                    from .dataset import DatasetWriter
+            if adopted is not None:
+                remove_partials(tmp)
+                for shard in shards:
+                    stats = record.finished(shard, tmp)
+                    if stats is not None:
+                        finished.add(shard.key)
+                        tokens += stats.tokens
+                        if progress is not None:
+                            progress(stats.n, stats.tokens)
+                if notify is not None:
+                    notify(f"resuming: {len(finished)} of {len(shards)} shards were finished")
+            record.start(fingerprint)
+            _prepare_writing()
+            from .dataset import DatasetWriter
 
-                    writer = DatasetWriter(tmp, req, specs, card_section)
-                writer.add(row, spec.label, spec.config)
-                tokens += row["length"]
-                if progress is not None:
-                    progress(row)
-            if writer is None:
-                raise RuntimeError("no samples were built")
+            writer = DatasetWriter(tmp, req, req.split_counts(), card_section)
+            pending = [s for s in shards if s.key not in finished]
+            difficulty = tuple(req.spec().difficulty)
+            table_schema = schema(req.input_ids)
+            if engine == "ray":
+                results = run_ray(tmp, pending, ray_address, difficulty, table_schema, progress)
+            else:
+                results = run_local(tmp, pending, workers, difficulty, table_schema, progress)
+            ready: dict[str, Any] = {}
+            merged = 0
+            try:
+                for shard, stats in results:
+                    record.done(shard, stats)
+                    written[0] += 1
+                    tokens += stats.tokens
+                    ready[shard.key] = stats
+                    while merged < len(shards) and (shards[merged].key in ready or shards[merged].key in finished):
+                        now = shards[merged]
+                        got = ready.pop(now.key, None) or record.finished(now, tmp)
+                        if got is None:
+                            raise RuntimeError(f"shard {now.key} changed on disk while the run went on")
+                        writer.add_shard(now.recipe.config, now.recipe.split, got)
+                        merged += 1
+                while merged < len(shards):  # a run with every shard finished before it (or the last ones)
+                    now = shards[merged]
+                    got = ready.pop(now.key, None) or record.finished(now, tmp)
+                    if got is None:
+                        raise RuntimeError(f"shard {now.key} is missing")
+                    writer.add_shard(now.recipe.config, now.recipe.split, got)
+                    merged += 1
+            finally:
+                results.close()
             writer.close()
+            record.remove()
+            remove_partials(tmp)
             swap_into_place(tmp, target, overwrite)
         except OSError as exc:
-            rows.close()  # stops the workers now
             shutil.rmtree(tmp, ignore_errors=True)
             message = describe_os_error(exc, str(out))
             if message is None:
                 raise
             raise OutputError(message) from None
+        except (KeyboardInterrupt, SystemExit) as exc:
+            # Ctrl-C or SIGTERM: finished shards stay for --resume (in the hidden folder, never under the target)
+            if len(finished) + written[0]:
+                exc.lcgen_kept = f"{tmp.name} ({len(finished) + written[0]} of {len(shards)} shards)"
+            else:
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise
         except BaseException:
-            rows.close()
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    return MakeResult(out=out, samples=len(specs), tokens=tokens, seconds=time.perf_counter() - start)
+    n = sum(r.n for r in recipes)
+    return MakeResult(out=out, samples=n, tokens=tokens, seconds=time.perf_counter() - start,
+                      resumed_shards=len(finished))

@@ -169,6 +169,17 @@ def remove_stale_temps(out: Path, notify: Callable[[str], None] | None = None) -
             notify(f"removed {entry.name}, left behind by an interrupted run")
 
 
+def interrupted_runs(out: Path) -> list[Path]:
+    """Temporary folders of earlier runs into ``out`` whose process is gone: what ``--resume`` can take over."""
+    pattern = re.compile(re.escape(f".{out.name}{_TEMP_TAG}") + r"(\d+)")
+    found = []
+    for entry in sorted(out.parent.iterdir()):
+        match = pattern.fullmatch(entry.name)
+        if match and not entry.is_symlink() and entry.is_dir() and not _alive(int(match.group(1))):
+            found.append(entry)
+    return found
+
+
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
@@ -211,5 +222,5 @@ def describe_os_error(exc: OSError, what: str) -> str | None:
     return None
 
 
-__all__ = ["check_replaceable", "check_target", "foreign_file", "locked", "remove_stale_temps", "swap_into_place",
-           "temp_path"]
+__all__ = ["check_replaceable", "check_target", "foreign_file", "interrupted_runs", "locked", "remove_stale_temps",
+           "swap_into_place", "temp_path"]

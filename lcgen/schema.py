@@ -31,6 +31,15 @@ FIELDS: list[tuple[str, pa.DataType, str]] = [
 
 FIELD_NAMES = [name for name, _, _ in FIELDS]
 
+INPUT_IDS: tuple[str, pa.DataType, str] = (
+    "input_ids", pa.list_(pa.int32()), "token ids of input under `tokenizer` (only with --input-ids; special "
+                                       "tokens of a chat template included)")
+"""The optional column a training set asks for: lcgen has tokenized the text anyway."""
+
+
+def fields(input_ids: bool = False) -> list[tuple[str, pa.DataType, str]]:
+    return FIELDS + [INPUT_IDS] if input_ids else FIELDS
+
 
 def _feature(dtype: pa.DataType) -> dict:
     if pa.types.is_list(dtype):
@@ -40,15 +49,15 @@ def _feature(dtype: pa.DataType) -> dict:
     return {"dtype": str(dtype).replace("double", "float64"), "_type": "Value"}
 
 
-def features_json() -> dict:
+def features_json(input_ids: bool = False) -> dict:
     """The ``datasets`` Features dict, as stored under the ``huggingface`` key of the Arrow schema metadata."""
-    return {name: _feature(dtype) for name, dtype, _ in FIELDS}
+    return {name: _feature(dtype) for name, dtype, _ in fields(input_ids)}
 
 
-def features_yaml() -> list[dict]:
+def features_yaml(input_ids: bool = False) -> list[dict]:
     """The card's ``dataset_info.features`` list."""
     out = []
-    for name, dtype, _ in FIELDS:
+    for name, dtype, _ in fields(input_ids):
         if pa.types.is_list(dtype) and pa.types.is_struct(dtype.value_type):
             out.append({"name": name, "list": [{"name": f.name, "dtype": _feature(f.type)["dtype"]}
                                                for f in dtype.value_type]})
@@ -59,7 +68,12 @@ def features_yaml() -> list[dict]:
     return out
 
 
-SCHEMA = pa.schema(
-    [pa.field(name, dtype) for name, dtype, _ in FIELDS],
-    metadata={"huggingface": json.dumps({"info": {"features": features_json()}})},
-)
+def schema(input_ids: bool = False) -> pa.Schema:
+    return pa.schema(
+        [pa.field(name, dtype) for name, dtype, _ in fields(input_ids)],
+        metadata={"huggingface": json.dumps({"info": {"features": features_json(input_ids)}})},
+    )
+
+
+SCHEMA = schema()
+SCHEMA_WITH_IDS = schema(input_ids=True)

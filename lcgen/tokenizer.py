@@ -121,6 +121,10 @@ class Tokenizer(ABC):
     def index(self, text: str) -> TokenIndex:
         """Tokenize ``text`` once and keep its token boundaries."""
 
+    @abstractmethod
+    def ids(self, text: str) -> np.ndarray:
+        """Token ids of ``text`` as int32 (``--input-ids``), read as ``count`` reads it."""
+
 
 class TiktokenTokenizer(Tokenizer):
     """A tiktoken encoding built offline; counts use ``encode_ordinary`` (special-token text is plain text)."""
@@ -177,6 +181,12 @@ class TiktokenTokenizer(Tokenizer):
         if self._allowed or len(text) >= _PARALLEL_MIN_CHARS:
             return len(self._token_ends(text))
         return len(self._enc.encode_ordinary(text))
+
+    def ids(self, text: str) -> np.ndarray:
+        to_numpy = getattr(self._enc, "encode_to_numpy", None)
+        if to_numpy is not None:
+            return to_numpy(text, allowed_special=self._allowed, disallowed_special=()).astype(np.int32)
+        return np.asarray(self.encode(text), dtype=np.int32)
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text``."""
@@ -298,6 +308,9 @@ class HFTokenizer(Tokenizer):
         if (positions >= len(ends)).any() or not np.array_equal(ends[positions], seg_ends):
             return None
         return np.diff(positions + 1, prepend=0).tolist()
+
+    def ids(self, text: str) -> np.ndarray:
+        return np.asarray(self._tok.encode(text, add_special_tokens=False).ids, dtype=np.int32)
 
     def index(self, text: str) -> TokenIndex:
         offsets = self._tok.encode(text, add_special_tokens=False).offsets

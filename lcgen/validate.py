@@ -154,6 +154,11 @@ def check_row(row: dict[str, Any], tokenizers: dict[str, Any],
         problems.append("tokenizer vocabulary hash differs from the one recorded")
     if index.n_tokens != row["length"]:
         problems.append(f"length {row['length']} but input has {index.n_tokens} tokens")
+    if row.get("input_ids") is not None:
+        ids = np.asarray(row["input_ids"], dtype=np.int64)
+        if not np.array_equal(ids, tok.ids(row["input"]).astype(np.int64)):
+            problems.append(f"input_ids are not the tokenizer's ids of input ({len(ids)} ids, "
+                            f"{index.n_tokens} tokens)")
     target = row["target_length"]
     if target and row["length"] > target:
         problems.append(f"length {row['length']} exceeds target {target}")

@@ -12,8 +12,9 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from multiprocessing import get_context
 from typing import Any
@@ -55,6 +56,19 @@ def _loaded_haystacks() -> dict[str, Any]:
     except ImportError:
         return {}
     return loaded_haystacks()
+
+
+def ordered_map(pool: ProcessPoolExecutor, fn: Callable[[Any], Any], items: Iterable[Any],
+                window: int) -> Iterator[Any]:
+    """``pool.map`` in order with at most ``window`` tasks in flight (``Executor.map`` submits every item at once,
+    which for a training set of millions holds every result until its turn)."""
+    pending: deque[Future] = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 @contextmanager
