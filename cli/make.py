@@ -263,4 +263,41 @@ class MakeGroup(click.Group):
         return family_command(families.get(name))
 
 
-make_group = MakeGroup("make", help="Make a dataset of one family: lcgen make FAMILY --len 128k --seed 7")
+def _mix(ctx: click.Context, mix: str | None, **kw: Any) -> None:
+    """``lcgen make --mix FILE``: a training set mixing families (lcgen.mix)."""
+    if ctx.invoked_subcommand is not None:
+        if mix is not None:
+            raise click.UsageError("--mix makes a mixture of the families its file lists; give it without a family")
+        return
+    if mix is None:
+        raise click.UsageError("give a family (lcgen make FAMILY --len 32k) or a mixture (lcgen make --mix FILE)")
+    from .run_make import run_mix
+
+    given = sys.argv[sys.argv.index("make") + 1:] if "make" in sys.argv else []
+    command = recorded_command("", given).replace("lcgen make  ", "lcgen make ", 1).rstrip()
+    run_mix(mix, command=command, **kw)
+
+
+MIX_OPTIONS = [
+    click.Option(["--mix"], default=None, metavar="FILE",
+                 help="A mixture: a YAML file of families, variants, length distributions and weights "
+                      "(docs/training.md); one training set with a task column."),
+    click.Option(["--samples"], type=click.IntRange(1, 1_000_000_000), default=None,
+                 help="With --mix: samples in all (default: the file's samples:)."),
+    click.Option(["--seed"], type=click.IntRange(0, MAX_SEED), default=0, show_default=True, help="With --mix."),
+    click.Option(["--tokenizer"], default="cl100k_base", show_default=True, help="With --mix: one tokenizer."),
+    click.Option(["--out"], type=str, default=None, help="With --mix: the output folder."),
+    click.Option(["--overwrite"], is_flag=True, help="With --mix."),
+    click.Option(["--workers"], type=click.IntRange(0, 256), default=0, show_default=True, help="With --mix."),
+    click.Option(["--engine"], type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                 help="With --mix."),
+    click.Option(["--ray-address"], default=None, metavar="ADDRESS", help="With --mix."),
+    click.Option(["--shard-size"], type=ShardSizeType(), default="auto", show_default=True, help="With --mix."),
+    click.Option(["--resume"], is_flag=True, help="With --mix."),
+    click.Option(["--input-ids"], is_flag=True, help="With --mix."),
+]
+
+
+make_group = MakeGroup("make", params=MIX_OPTIONS, callback=click.pass_context(_mix), invoke_without_command=True,
+                       help="Make a dataset of one family: lcgen make FAMILY --len 128k --seed 7; or a training "
+                            "set mixing families: lcgen make --mix mix.yaml --samples 100000 --seed 7")

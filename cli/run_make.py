@@ -110,3 +110,45 @@ def run_make(
         f"{result.samples} samples, {result.tokens:,} tokens in {result.seconds:.1f} s -> {result.out}", err=True
     )
     click.echo(str(result.out))
+
+
+def run_mix(mix: str, *, samples: int | None, seed: int, tokenizer: str, out: str | None, overwrite: bool,
+            workers: int, engine: str, ray_address: str | None, shard_size: Any, resume: bool, input_ids: bool,
+            command: str) -> None:
+    from tqdm import tqdm
+
+    from lcgen.mix import MixRequest
+
+    req = MixRequest(Path(mix), seed=seed, samples=samples, tokenizer=tokenizer, command=command,
+                     shard_size=shard_size, input_ids=input_ids)
+    req.check()
+    if out is not None and not out.strip():
+        raise OutputError("--out: empty path; give a folder name")
+    target = Path(out) if out is not None else Path(f"mix-{Path(mix).stem}-seed{seed}")
+    n = req.samples
+    err = click.get_text_stream("stderr")
+    bar = tqdm(total=n, unit="sample", desc="mix", disable=None, file=err, smoothing=0.05)
+    tokens = [0, 0.0]
+
+    def progress(rows: int, new_tokens: int) -> None:
+        import time
+
+        tokens[0] += new_tokens
+        bar.update(rows)
+        elapsed = time.monotonic() - (tokens[1] or time.monotonic())
+        tokens[1] = tokens[1] or time.monotonic()
+        if elapsed > 0:
+            bar.set_postfix_str(f"{tokens[0] / elapsed:,.0f} tok/s", refresh=False)
+
+    def notify(message: str) -> None:
+        tqdm.write(f"lcgen: {message}", file=sys.stderr)
+
+    try:
+        result = make(req, target, overwrite=overwrite, workers=workers or min(os.cpu_count() or 1, n),
+                      progress=progress, notify=notify, engine=engine, ray_address=ray_address, resume=resume)
+    finally:
+        bar.close()
+    click.echo(
+        f"{result.samples} samples, {result.tokens:,} tokens in {result.seconds:.1f} s -> {result.out}", err=True
+    )
+    click.echo(str(result.out))

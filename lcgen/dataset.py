@@ -34,19 +34,13 @@ def split_path(config: str, split: str, shard: int, shards: int) -> str:
     return f"data/{config}/{split}-{shard:05d}-of-{shards:05d}.parquet"
 
 
-class DatasetWriter:
-    """Gathers each shard's record (lcgen.shards.ShardStats), in layout order, into per-split figures, and writes
-    the card, the tokenizer manifest and the harness files at the end. The shards themselves are written by
-    ``lcgen.shards.write_shard``, in this process or a worker's."""
+class SplitFigures:
+    """Each split's figures for the card (counts, lengths, sizes, the rows' sha256, difficulty), gathered from the
+    shards' records in layout order."""
 
-    def __init__(self, folder: Path, req: MakeRequest, expected: OrderedDict[tuple[str, str], int],
-                 card_section: str = ""):
-        self.folder = folder
-        self.req = req
-        self.card_section = card_section  # the family's run-wide stage's own section (lcgen.make.Prepared.card)
+    def __init__(self, expected: OrderedDict[tuple[str, str], int]):
         self.expected = expected
         self.stats: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
-        folder.mkdir(parents=True, exist_ok=True)
 
     def add_shard(self, config: str, split: str, shard: ShardStats) -> None:
         key = (config, split)
@@ -70,10 +64,31 @@ class DatasetWriter:
             for value, n in values.items():
                 counts[value] = counts.get(value, 0) + n
 
-    def close(self) -> None:
+    def check(self) -> None:
         for key, n in self.expected.items():
             if self.stats.get(key, {}).get("n") != n:
                 raise RuntimeError(f"split {key} got {self.stats.get(key, {}).get('n')} rows, expected {n}")
+
+
+class DatasetWriter:
+    """Gathers each shard's record (lcgen.shards.ShardStats), in layout order, into per-split figures, and writes
+    the card, the tokenizer manifest and the harness files at the end. The shards themselves are written by
+    ``lcgen.shards.write_shard``, in this process or a worker's."""
+
+    def __init__(self, folder: Path, req: MakeRequest, expected: OrderedDict[tuple[str, str], int],
+                 card_section: str = ""):
+        self.folder = folder
+        self.req = req
+        self.card_section = card_section  # the family's run-wide stage's own section (lcgen.make.Prepared.card)
+        self.figures = SplitFigures(expected)
+        self.stats = self.figures.stats
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def add_shard(self, config: str, split: str, shard: ShardStats) -> None:
+        self.figures.add_shard(config, split, shard)
+
+    def close(self) -> None:
+        self.figures.check()
         from .harness import SplitSizes, write_harness_files
 
         # The sizes the card's commands and the task files need, from the rows as they went by (not read back).

@@ -539,7 +539,7 @@ def run_fingerprint(req: MakeRequest) -> dict[str, Any]:
 
 
 def make(
-    req: MakeRequest,
+    req: MakeRequest | Any,
     out: Path,
     *,
     overwrite: bool = False,
@@ -571,7 +571,8 @@ def make(
         _ray()  # not installed: one line before any work
     req.check()
     target = check_target(out)
-    fingerprint = run_fingerprint(req)
+    family = req.spec() if isinstance(req, MakeRequest) else None  # None: a mixture (lcgen.mix.MixRequest)
+    fingerprint = run_fingerprint(req) if family is not None else req.fingerprint()
     with locked(target):
         check_replaceable(target, overwrite)
         tmp = temp_path(target)
@@ -588,7 +589,7 @@ def make(
         remove_stale_temps(target, notify)
         recipes = req.recipes()
         card_section = ""
-        if req.spec().prepare is not None:  # a run-wide stage: its payloads ride on explicit specs
+        if family is not None and family.prepare is not None:  # a run-wide stage: its payloads ride on explicit specs
             specs, card_section = run_prepare(req, [s for r in recipes for s in r.specs()], stage, notify)
             by_split = OrderedDict((id(r), []) for r in recipes)
             it = iter(specs)
@@ -621,9 +622,12 @@ def make(
             _prepare_writing()
             from .dataset import DatasetWriter
 
-            writer = DatasetWriter(tmp, req, req.split_counts(), card_section)
+            if family is not None:
+                writer = DatasetWriter(tmp, req, req.split_counts(), card_section)
+            else:
+                writer = req.writer(tmp)
             pending = [s for s in shards if s.key not in finished]
-            difficulty = tuple(req.spec().difficulty)
+            difficulty = tuple(family.difficulty) if family is not None else ()
             table_schema = schema(req.input_ids)
             if engine == "ray":
                 results = run_ray(tmp, pending, ray_address, difficulty, table_schema, progress)

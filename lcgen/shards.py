@@ -100,6 +100,11 @@ class SplitRecipe:
     def n(self) -> int:
         return len(self.explicit) if self.explicit is not None else len(self.depths) * self.samples
 
+    @property
+    def typical_target(self) -> int | None:
+        """Tokens a sample has (for sizing shards and row groups)."""
+        return self.first.prompt_target
+
     def spec_at(self, position: int) -> SampleSpec:
         if self.explicit is not None:
             return self.explicit[position]
@@ -137,16 +142,12 @@ class Shard:
     def specs(self) -> Iterator[SampleSpec]:
         return self.recipe.specs(self.start, self.stop)
 
-    def target_tokens(self) -> int:
-        length = self.recipe.first.prompt_target
-        return 0 if length is None else length * self.n
-
 
 def plan_shards(recipes: Iterable[SplitRecipe], size: ShardSize) -> list[Shard]:
     """Every shard of the run, in the order the rows are laid out."""
     out = []
     for recipe in recipes:
-        target = recipe.first.prompt_target
+        target = recipe.typical_target
         per = size.rows_for(target)
         count = max(1, math.ceil(recipe.n / per))
         for i in range(count):
@@ -170,13 +171,14 @@ class ShardStats:
     target: int = 0
     digests: bytes = b""
     difficulty: dict[str, dict[str, int]] = field(default_factory=dict)
+    tasks: dict[str, int] = field(default_factory=dict)  # rows per family/variant (a mixture's card counts them)
     repeated_samples: int = 0
     repeated_sentences: int = 0
     sha256: str = ""  # of the parquet file
 
     def record(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in ("key", "n", "tokens", "min", "max", "exact", "bytes", "answer_bytes",
-                                             "input_bytes", "target", "difficulty", "repeated_samples",
+                                             "input_bytes", "target", "difficulty", "tasks", "repeated_samples",
                                              "repeated_sentences", "sha256")}
         return {**out, "digests": self.digests.hex()}
 
@@ -227,6 +229,8 @@ def write_shard(folder: Path, shard: Shard, rows: Iterable[dict[str, Any]], diff
 
 def _count(st: ShardStats, row: dict[str, Any], difficulty: tuple[str, ...]) -> None:
     st.n += 1
+    task = f"{row['task']}/{row['variant']}"
+    st.tasks[task] = st.tasks.get(task, 0) + 1
     st.tokens += row["length"]
     st.target = row["target_length"]
     st.min = row["length"] if st.min is None else min(st.min, row["length"])

@@ -434,6 +434,7 @@ def validate(folder: Path, tokenizer: str | None = None) -> tuple[OrderedDict[st
     failed = 0
     split_digests: OrderedDict[str, list[tuple[str, str]]] = OrderedDict()
     questions = _QuestionBook()
+    mixture = "lcgen-mix" in (read_card(folder).get("tags") or [])  # one config "mix" holds every variant
     for config, split, files, declared in iter_splits(folder):
         rows = read_rows(files)
         if declared is not None and declared != len(rows):
@@ -453,7 +454,7 @@ def validate(folder: Path, tokenizer: str | None = None) -> tuple[OrderedDict[st
             if has_id:
                 seen_ids.add(row["id"])
             problems.extend(questions.check(row, label))
-            if isinstance(row.get("variant"), str) and config not in (row["variant"], *(
+            if isinstance(row.get("variant"), str) and not mixture and config not in (row["variant"], *(
                     row["variant"] + e["config_suffix"] for e in book.entries.values()
                     if isinstance(e.get("config_suffix"), str) and e.get("name") == row.get("tokenizer"))):
                 problems.append(f"variant {row['variant']!r} stored under config {config!r}")
